@@ -228,6 +228,15 @@ export interface DockerNetwork {
   containers: Record<string, { name: string; ipv4: string | null; ipv6: string | null }>;
 }
 
+/** One interface inside a container and the ifindex of its host-side peer. */
+export interface ContainerIface {
+  containerId: string;
+  ifname: string;
+  mac: string | null;
+  /** The container interface's iflink: ifindex of the host-side veth. */
+  peerIfindex: number;
+}
+
 export interface DockerProxy {
   pid: number | null;
   proto: string;
@@ -256,6 +265,10 @@ export const CAPTURE_FILES = [
   'containers.json',
   'networks.json',
   'docker-proxy.txt',
+  // Extension to architecture.md's list: each running container's interfaces
+  // with their iflink (the host-side veth's ifindex), read from the
+  // container's own sysfs. It is what ties a veth to a container.
+  'container-ifaces.json',
 ] as const;
 export type CaptureFile = (typeof CAPTURE_FILES)[number];
 
@@ -289,5 +302,6 @@ export interface Snapshot {
   containers: DockerContainer[] | null;
   networks: DockerNetwork[] | null;
   proxies: DockerProxy[] | null;
+  containerIfaces: ContainerIface[] | null;
   issues: ParseIssue[];
 }

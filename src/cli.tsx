@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Entry point: argument parsing and mode choice. Subcommands live in
+// src/commands/; this file only wires them to commander and maps errors to
+// exit codes (see README "Exit codes").
+import { Command, Option } from 'commander';
+import { runStatus } from './commands/status.js';
+import { runSnapshot } from './commands/snapshot.js';
+import { EXIT, UsageError, exitCodeOf } from './commands/errors.js';
+import type { SourceFlags } from './commands/source.js';
+
+const program = new Command();
+
+function sourceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--netns <name>', 'read the host inside this network namespace (ip netns exec NAME)'))
+    .addOption(new Option('--docker-host <url>', 'Docker Engine API socket (unix:///path or a path)').env('DOCKER_HOST'))
+    .addOption(new Option('--from <dir>', 'read a capture directory instead of the live host'));
+}
+
+program
+  .name('portcullis')
+  .description('Firewall manager for Docker hosts: see what iptables and conntrack do to each container, and change it safely.')
+  .version('0.1.0');
+
+sourceOptions(
+  program
+    .command('status')
+    .description('print the firewall grouped by Docker network, container and published port')
+    .option('--json', 'machine-readable output'),
+).action(async (opts: SourceFlags & { json?: boolean }) => {
+  await runStatus(opts);
+});
+
+sourceOptions(
+  program
+    .command('snapshot')
+    .description('write a capture directory (every raw source, one file each) from the live host')
+    .argument('<dir>', 'directory to write'),
+).action(async (dir: string, opts: SourceFlags) => {
+  await runSnapshot(dir, opts);
+});
+
+program.action(() => {
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    process.stderr.write(
+      'portcullis: the interactive view needs a terminal (stdin and stdout are not a TTY).\n' +
+        'For scripts and pipes use `portcullis status` (or `portcullis status --json`).\n',
+    );
+    process.exit(EXIT.usage);
+  }
+  process.stderr.write('portcullis: the interactive view is not built yet; use `portcullis status`.\n');
+  process.exit(EXIT.usage);
+});
+
+program.exitOverride((err) => {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+  process.exit(EXIT.usage);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const code = exitCodeOf(e);
+  const msg = e instanceof UsageError ? e.message : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`portcullis: ${msg}\n`);
+  process.exit(code);
+}

@@ -1,0 +1,151 @@
+// Conservative "could this rule match this packet?" over the matches the
+// model understands. It answers 'no' only when a match provably excludes the
+// packet (protocol, address, port, interface); anything it cannot evaluate
+// (unknown modules, marks, ipsets) leaves the answer at 'maybe'. The model
+// uses it to list the rules on a published port's path; `explain` builds on it.
+import type { Rule, RuleOption } from '../types.js';
+import { contains, parseCidr } from '../net/addr.js';
+
+export interface PacketShape {
+  proto?: string;
+  src?: string;
+  dst?: string;
+  sport?: number;
+  dport?: number;
+  inIface?: string;
+  outIface?: string;
+  /** Original (pre-DNAT) destination, for -m conntrack --ctorigdst/--ctorigdstport. */
+  origDst?: string;
+  origDport?: number;
+}
+
+export type MatchAnswer = 'yes' | 'no' | 'maybe';
+
+const FLAG_ALIASES: Record<string, string> = {
+  '--source': '-s',
+  '--src': '-s',
+  '--destination': '-d',
+  '--dst': '-d',
+  '--in-interface': '-i',
+  '--out-interface': '-o',
+  '--protocol': '-p',
+  '--destination-port': '--dport',
+  '--source-port': '--sport',
+  '--destination-ports': '--dports',
+  '--source-ports': '--sports',
+};
+
+export function canonicalFlag(flag: string): string {
+  return FLAG_ALIASES[flag] ?? flag;
+}
+
+/** iptables interface match: a trailing `+` is a prefix wildcard. */
+export function ifaceMatches(pattern: string, name: string): boolean {
+  if (pattern.endsWith('+')) return name.startsWith(pattern.slice(0, -1));
+  return pattern === name;
+}
+
+/** Parses `80`, `7000:7002`, `80,443,8000:8010` into inclusive ranges. */
+export function parsePortSpec(spec: string): Array<[number, number]> | null {
+  const out: Array<[number, number]> = [];
+  for (const part of spec.split(',')) {
+    const m = /^(\d{1,5})(?:[:-](\d{1,5}))?$/.exec(part.trim());
+    if (!m) return null;
+    const lo = Number(m[1]);
+    const hi = m[2] !== undefined ? Number(m[2]) : lo;
+    out.push([lo, hi]);
+  }
+  return out;
+}
+
+function portIn(spec: string, port: number): boolean | null {
+  const ranges = parsePortSpec(spec);
+  if (!ranges) return null;
+  return ranges.some(([lo, hi]) => port >= lo && port <= hi);
+}
+
+function addrIn(spec: string, ip: string): boolean | null {
+  // iptables allows a comma list of addresses for -s/-d.
+  const parts = spec.split(',');
+  let any = false;
+  for (const p of parts) {
+    if (!parseCidr(p)) return null;
+    if (contains(p, ip)) any = true;
+  }
+  return any;
+}
+
+/** Applies negation to a definite answer; null (cannot tell) stays null. */
+function neg(opt: RuleOption, v: boolean | null): boolean | null {
+  if (v === null) return null;
+  return opt.negated ? !v : v;
+}
+
+/**
+ * Evaluates one option against the packet: true (matches), false (excluded),
+ * null (cannot tell: unknown option, or the packet field is not known).
+ */
+function evalOption(opt: RuleOption, pkt: PacketShape): boolean | null {
+  const flag = canonicalFlag(opt.flag);
+  const v = opt.values[0];
+  switch (flag) {
+    case '-p': {
+      if (!v || pkt.proto === undefined) return null;
+      const p = v.toLowerCase();
+      if (p === 'all' || p === '0') return neg(opt, true);
+      return neg(opt, p === pkt.proto.toLowerCase());
+    }
+    case '-s':
+      return v && pkt.src ? neg(opt, addrIn(v, pkt.src)) : null;
+    case '-d':
+      return v && pkt.dst ? neg(opt, addrIn(v, pkt.dst)) : null;
+    case '-i':
+      return v && pkt.inIface ? neg(opt, ifaceMatches(v, pkt.inIface)) : null;
+    case '-o':
+      return v && pkt.outIface ? neg(opt, ifaceMatches(v, pkt.outIface)) : null;
+    case '--dport':
+    case '--dports':
+      return v && pkt.dport !== undefined ? neg(opt, portIn(v, pkt.dport)) : null;
+    case '--sport':
+    case '--sports':
+      return v && pkt.sport !== undefined ? neg(opt, portIn(v, pkt.sport)) : null;
+    case '--ports':
+      if (!v || pkt.dport === undefined) return null;
+      return neg(opt, portIn(v, pkt.dport) || (pkt.sport !== undefined && portIn(v, pkt.sport) === true));
+    case '--ctorigdstport':
+      return v && pkt.origDport !== undefined ? neg(opt, portIn(v, pkt.origDport)) : null;
+    case '--ctorigdst':
+      return v && pkt.origDst ? neg(opt, addrIn(v, pkt.origDst)) : null;
+    case '--comment':
+    case '--ctdir':
+      return true;
+    default:
+      return null;
+  }
+}
+
+/** 'no' when some match excludes the packet, 'yes' when every match holds, else 'maybe'. */
+export function mayMatch(rule: Rule, pkt: PacketShape): MatchAnswer {
+  let unsure = false;
+  for (const opt of rule.matches) {
+    if (opt.flag === '-m') continue;
+    const r = evalOption(opt, pkt);
+    if (r === false) return 'no';
+    if (r === null) unsure = true;
+  }
+  return unsure ? 'maybe' : 'yes';
+}
+
+/** First value of an option by flag (aliases understood), or undefined. */
+export function optionValue(rule: Rule, flag: string): { value: string; negated: boolean } | undefined {
+  const want = canonicalFlag(flag);
+  for (const o of rule.matches) {
+    if (canonicalFlag(o.flag) === want && o.values[0] !== undefined) return { value: o.values[0], negated: o.negated };
+  }
+  return undefined;
+}
+
+export function targetValue(rule: Rule, flag: string): string | undefined {
+  for (const o of rule.targetOptions) if (o.flag === flag) return o.values[0];
+  return undefined;
+}

@@ -1,0 +1,53 @@
+// Rates from two models: packets/s and bytes/s per rule (by stable key), per
+// published port (its DNAT rule = new connections) and per interface.
+// A counter that went down (rule replaced, counters zeroed, interface
+// recreated) gives no rate rather than a negative one.
+import type { Counters } from '../types.js';
+import type { HostModel } from './types.js';
+
+export interface Rate {
+  pps: number;
+  bps: number;
+}
+
+export interface Rates {
+  /** Seconds between the two models. */
+  interval: number;
+  rules: Map<string, Rate>;
+  ports: Map<string, Rate>;
+  links: Map<string, { rx: Rate; tx: Rate }>;
+}
+
+function rate(prev: Counters | null | undefined, cur: Counters | null | undefined, dt: number): Rate | null {
+  if (!prev || !cur || dt <= 0) return null;
+  const dp = cur.packets - prev.packets;
+  const db = cur.bytes - prev.bytes;
+  if (dp < 0 || db < 0) return null;
+  return { pps: dp / dt, bps: db / dt };
+}
+
+export function computeRates(prev: HostModel, cur: HostModel): Rates {
+  const dt = (cur.time - prev.time) / 1000;
+  const out: Rates = { interval: dt, rules: new Map(), ports: new Map(), links: new Map() };
+  const prevRules = new Map<string, Counters | null>();
+  for (const r of prev.rules) prevRules.set(r.key, r.rule.counters);
+  for (const r of cur.rules) {
+    const v = rate(prevRules.get(r.key), r.rule.counters, dt);
+    if (v) out.rules.set(r.key, v);
+  }
+  for (const p of cur.published) {
+    if (p.dnat) {
+      const v = out.rules.get(p.dnat.key);
+      if (v) out.ports.set(p.key, v);
+    }
+  }
+  const prevLinks = new Map(prev.links.map((l) => [l.name, l]));
+  for (const l of cur.links) {
+    const pl = prevLinks.get(l.name);
+    if (!pl?.stats || !l.stats || pl.ifindex !== l.ifindex) continue;
+    const rx = rate({ packets: pl.stats.rxPackets, bytes: pl.stats.rxBytes }, { packets: l.stats.rxPackets, bytes: l.stats.rxBytes }, dt);
+    const tx = rate({ packets: pl.stats.txPackets, bytes: pl.stats.txBytes }, { packets: l.stats.txPackets, bytes: l.stats.txBytes }, dt);
+    if (rx && tx) out.links.set(l.name, { rx, tx });
+  }
+  return out;
+}

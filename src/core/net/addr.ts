@@ -1,0 +1,96 @@
+// Address and CIDR helpers over ipaddr.js. The model compares addresses
+// written by iptables (`172.17.0.2/32`), conntrack, Docker and ip -j; all of
+// them go through here so that every comparison normalises the same way.
+import ipaddr from 'ipaddr.js';
+import type { Family } from '../types.js';
+
+export interface Cidr {
+  family: Family;
+  /** Normalised network address (host bits as given; use `contains` to test). */
+  addr: string;
+  prefix: number;
+}
+
+/** Parses `1.2.3.4`, `1.2.3.4/24`, `2001:db8::1`, `2001:db8::/64`; null when invalid. */
+export function parseCidr(text: string): Cidr | null {
+  try {
+    if (text.includes('/')) {
+      if (!ipaddr.isValidCIDR(text)) return null;
+      const [ip, prefix] = ipaddr.parseCIDR(text);
+      return { family: ip.kind() === 'ipv4' ? 4 : 6, addr: normalizeIp(ip), prefix };
+    }
+    if (!ipaddr.isValid(text)) return null;
+    const ip = ipaddr.parse(text);
+    const family: Family = ip.kind() === 'ipv4' ? 4 : 6;
+    return { family, addr: normalizeIp(ip), prefix: family === 4 ? 32 : 128 };
+  } catch {
+    return null;
+  }
+}
+
+function normalizeIp(ip: ipaddr.IPv4 | ipaddr.IPv6): string {
+  if (ip.kind() === 'ipv6') {
+    const v6 = ip as ipaddr.IPv6;
+    return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toString();
+  }
+  return ip.toString();
+}
+
+/** Canonical text of a single address (`2001:db8:0::2` -> `2001:db8::2`), or null. */
+export function normalizeAddr(text: string): string | null {
+  const c = parseCidr(text);
+  if (!c) return null;
+  return c.addr;
+}
+
+export function familyOf(text: string): Family | null {
+  return parseCidr(text)?.family ?? null;
+}
+
+/** Is `ip` inside `cidr`? Mismatched families are simply not contained. */
+export function contains(cidr: Cidr | string, ip: string): boolean {
+  const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
+  const a = parseCidr(ip);
+  if (!c || !a || c.family !== a.family) return false;
+  try {
+    return ipaddr.parse(a.addr).match(ipaddr.parse(c.addr), c.prefix);
+  } catch {
+    return false;
+  }
+}
+
+/** A single host written as CIDR: `172.17.0.2/32` -> `172.17.0.2`; a network -> null. */
+export function hostOf(cidrText: string): string | null {
+  const c = parseCidr(cidrText);
+  if (!c) return null;
+  return c.prefix === (c.family === 4 ? 32 : 128) ? c.addr : null;
+}
+
+/** Canonical `addr/prefix` text with host bits cleared. */
+export function networkText(cidrText: string): string | null {
+  const c = parseCidr(cidrText);
+  if (!c) return null;
+  try {
+    const net = ipaddr.parse(c.addr);
+    const bytes = net.toByteArray();
+    let bits = c.prefix;
+    for (let i = 0; i < bytes.length; i++) {
+      const keep = Math.max(0, Math.min(8, bits));
+      bytes[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
+      bits -= 8;
+    }
+    return `${normalizeIp(ipaddr.fromByteArray(bytes))}/${c.prefix}`;
+  } catch {
+    return null;
+  }
+}
+
+export function isAnyAddr(ip: string): boolean {
+  return ip === '0.0.0.0' || ip === '::';
+}
+
+export function isLoopback(ip: string): boolean {
+  const c = parseCidr(ip);
+  if (!c) return false;
+  return c.family === 4 ? contains('127.0.0.0/8', c.addr) : c.addr === '::1';
+}
