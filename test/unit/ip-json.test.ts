@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { lenientParse, parseIpAddr, parseIpLink } from '../../src/core/parse/ip-json.js';
+import { parseIpAddr, parseIpLink } from '../../src/core/parse/ip-json.js';
+import { lenientParse } from '../../src/core/parse/json-util.js';
 import { z } from 'zod';
 import type { Link } from '../../src/core/types.js';
 

@@ -5,6 +5,7 @@
 // uses it to list the rules on a published port's path; `explain` builds on it.
 import type { Rule, RuleOption } from '../types.js';
 import { contains, parseCidr } from '../net/addr.js';
+import { canonicalFlag, opt, parsePortList } from '../parse/rule-query.js';
 
 export interface PacketShape {
   proto?: string;
@@ -21,47 +22,16 @@ export interface PacketShape {
 
 export type MatchAnswer = 'yes' | 'no' | 'maybe';
 
-const FLAG_ALIASES: Record<string, string> = {
-  '--source': '-s',
-  '--src': '-s',
-  '--destination': '-d',
-  '--dst': '-d',
-  '--in-interface': '-i',
-  '--out-interface': '-o',
-  '--protocol': '-p',
-  '--destination-port': '--dport',
-  '--source-port': '--sport',
-  '--destination-ports': '--dports',
-  '--source-ports': '--sports',
-};
-
-export function canonicalFlag(flag: string): string {
-  return FLAG_ALIASES[flag] ?? flag;
-}
-
 /** iptables interface match: a trailing `+` is a prefix wildcard. */
 export function ifaceMatches(pattern: string, name: string): boolean {
   if (pattern.endsWith('+')) return name.startsWith(pattern.slice(0, -1));
   return pattern === name;
 }
 
-/** Parses `80`, `7000:7002`, `80,443,8000:8010` into inclusive ranges. */
-export function parsePortSpec(spec: string): Array<[number, number]> | null {
-  const out: Array<[number, number]> = [];
-  for (const part of spec.split(',')) {
-    const m = /^(\d{1,5})(?:[:-](\d{1,5}))?$/.exec(part.trim());
-    if (!m) return null;
-    const lo = Number(m[1]);
-    const hi = m[2] !== undefined ? Number(m[2]) : lo;
-    out.push([lo, hi]);
-  }
-  return out;
-}
-
 function portIn(spec: string, port: number): boolean | null {
-  const ranges = parsePortSpec(spec);
+  const ranges = parsePortList(spec);
   if (!ranges) return null;
-  return ranges.some(([lo, hi]) => port >= lo && port <= hi);
+  return ranges.some((r) => port >= r.from && port <= r.to);
 }
 
 function addrIn(spec: string, ip: string): boolean | null {
@@ -136,16 +106,10 @@ export function mayMatch(rule: Rule, pkt: PacketShape): MatchAnswer {
   return unsure ? 'maybe' : 'yes';
 }
 
-/** First value of an option by flag (aliases understood), or undefined. */
+/** First value of an option by flag (aliases understood) with its negation, or undefined. */
 export function optionValue(rule: Rule, flag: string): { value: string; negated: boolean } | undefined {
-  const want = canonicalFlag(flag);
-  for (const o of rule.matches) {
-    if (canonicalFlag(o.flag) === want && o.values[0] !== undefined) return { value: o.values[0], negated: o.negated };
-  }
-  return undefined;
+  const o = opt(rule, flag);
+  const value = o?.values[0];
+  return o && value !== undefined ? { value, negated: o.negated } : undefined;
 }
 
-export function targetValue(rule: Rule, flag: string): string | undefined {
-  for (const o of rule.targetOptions) if (o.flag === flag) return o.values[0];
-  return undefined;
-}

@@ -4,35 +4,12 @@
 // published port of its own family even though no DNAT rule carries it.
 import type { DockerContainer, DockerProxy, Family } from '../types.js';
 import { familyOf, hostOf, normalizeAddr } from '../net/addr.js';
-import { optionValue, parsePortSpec, targetValue } from './match.js';
+import { optionValue } from './match.js';
+import { dnatTarget, dports } from '../parse/rule-query.js';
 import type { PublishedPort, RuleRef } from './types.js';
 
 export function publishedKey(family: Family, proto: string, hostIp: string, hostPort: number): string {
   return `${family}/${proto}/${hostIp}/${hostPort}`;
-}
-
-/** `172.17.0.2:80`, `[2001:db8::2]:80`, `172.17.0.2:7000-7002`, `172.17.0.2`. */
-export function parseDnatDestination(text: string): { ip: string; ports: [number, number] | null } | null {
-  let ip: string;
-  let portPart: string | undefined;
-  const v6 = /^\[([^\]]+)\](?::(.+))?$/.exec(text);
-  if (v6) {
-    ip = v6[1] ?? '';
-    portPart = v6[2];
-  } else if (/^[\d.]+(:.+)?$/.test(text)) {
-    const idx = text.indexOf(':');
-    ip = idx < 0 ? text : text.slice(0, idx);
-    portPart = idx < 0 ? undefined : text.slice(idx + 1);
-  } else {
-    ip = text; // bare IPv6 without port
-  }
-  const norm = normalizeAddr(ip.replace(/-.*$/, ''));
-  if (!norm) return null;
-  if (portPart === undefined) return { ip: norm, ports: null };
-  const ranges = parsePortSpec(portPart);
-  const first = ranges?.[0];
-  if (!first || ranges.length !== 1) return null;
-  return { ip: norm, ports: first };
 }
 
 function emptyPort(family: Family, proto: string, hostIp: string, hostPort: number): PublishedPort {
@@ -64,25 +41,22 @@ export function publishedFromRules(refs: RuleRef[]): PublishedPort[] {
     const r = ref.rule;
     if (r.table !== 'nat' || r.target !== 'DNAT' || ref.provenance !== 'docker') continue;
     if (r.chain !== 'DOCKER' && !r.chain.startsWith('DOCKER')) continue;
-    const to = targetValue(r, '--to-destination');
-    const dest = to ? parseDnatDestination(to) : null;
+    const dest = dnatTarget(r);
+    const destIp = dest?.ip ? normalizeAddr(dest.ip) : null;
     const proto = optionValue(r, '-p');
-    const dport = optionValue(r, '--dport');
-    if (!dest || !proto || proto.negated || !dport || dport.negated) continue;
-    const hostRanges = parsePortSpec(dport.value);
-    const hr = hostRanges?.[0];
-    if (!hr || hostRanges.length !== 1) continue;
+    const dport = dports(r);
+    const hr = dport?.ranges[0];
+    if (!dest || !destIp || !proto || proto.negated || !dport || dport.negated || !hr || dport.ranges.length !== 1) continue;
     const d = optionValue(r, '-d');
     const hostIp = d && !d.negated ? (hostOf(d.value) ?? d.value) : r.family === 4 ? '0.0.0.0' : '::';
     const inIf = optionValue(r, '-i');
     const bridge = inIf?.negated ? inIf.value : null;
-    const [hLo, hHi] = hr;
-    const [cLo] = dest.ports ?? [hLo, hHi];
-    for (let p = hLo; p <= hHi; p++) {
+    for (let p = hr.from; p <= hr.to; p++) {
       const port = emptyPort(r.family, proto.value.toLowerCase(), hostIp, p);
-      port.containerIp = dest.ip;
-      // A range maps one-to-one (7000-7002 -> 7000-7002); a single target port takes all.
-      port.containerPort = dest.ports && dest.ports[0] !== dest.ports[1] ? cLo + (p - hLo) : dest.ports ? cLo : p;
+      port.containerIp = destIp;
+      // A range maps one-to-one (7000-7002 -> 7000-7002); a single target port takes all;
+      // no target port keeps the host port.
+      port.containerPort = dest.port === null ? p : dest.portEnd !== null ? dest.port + (p - hr.from) : dest.port;
       port.bridge = bridge;
       port.sources.push('rules');
       port.counters = r.counters;

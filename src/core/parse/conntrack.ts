@@ -29,7 +29,7 @@
 // Pure: text in, objects out.
 
 import type { Family, Flow, FlowTuple, ParseIssue } from '../types.js';
-import { cutText } from './ip-json.js';
+import { cutText } from './json-util.js';
 
 export type ConntrackEventKind = 'NEW' | 'UPDATE' | 'DESTROY';
 

@@ -13,7 +13,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { DockerContainer, DockerEndpoint, DockerNetwork, DockerPortBinding, ParseIssue } from '../types.js';
-import { cutJson, describeItem, lenientParse, parseJsonArray } from './ip-json.js';
+import { cutJson, describeItem, lenientParse, parseJsonArray } from './json-util.js';
 
 const str = z.string().nullish();
 const num = z.number().nullish();

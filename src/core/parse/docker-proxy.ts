@@ -20,7 +20,7 @@
 
 import ipaddr from 'ipaddr.js';
 import type { DockerProxy, ParseIssue } from '../types.js';
-import { cutText } from './ip-json.js';
+import { cutText } from './json-util.js';
 
 const STRING_FLAGS = new Set(['proto', 'host-ip', 'container-ip', 'host-port', 'container-port']);
 const BOOL_FLAGS = new Set(['use-listen-fd', 'v', 'version']);

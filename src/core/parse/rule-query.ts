@@ -33,6 +33,11 @@ function find(options: readonly RuleOption[], flag: string): RuleOption | undefi
   return undefined;
 }
 
+/** The short spelling of a flag (`--source` -> `-s`, `--destination-port` -> `--dport`). */
+export function canonicalFlag(flag: string): string {
+  return ALIASES.get(flag)?.[0] ?? flag;
+}
+
 /** First match option with this flag or one of its aliases (`-s`/`--source`...). */
 export function opt(rule: Rule, flag: string): RuleOption | undefined {
   return find(rule.matches, flag);
