@@ -120,3 +120,24 @@ test('without Docker the rules alone still give the published ports, and say why
   assert.equal(p8080.bridge, 'docker0');
   assert.ok(j.published.filter((p: any) => p.family === 4).length >= 9);
 });
+
+test('alt profile (--ipv6 --ip6tables, no userland proxy, --icc=false): IPv6 ports come from ip6tables DNAT', { skip: skip ?? false }, async () => {
+  const altName = 'st6';
+  const alt = labUp(altName, 'alt');
+  try {
+    const j = JSON.parse(await cli(['status', '--json', '--netns', alt.hostNetns, '--docker-host', alt.dockerHost]));
+    const v6 = j.published.filter((p: any) => p.family === 6);
+    assert.ok(v6.length >= 3, 'IPv6 published ports');
+    for (const p of v6) {
+      assert.equal(p.proxy, false, 'no docker-proxy with --userland-proxy=false');
+      assert.match(p.containerIp, /^2001:db8:/);
+      assert.ok(p.container, 'named from Docker');
+    }
+    const web6 = v6.find((p: any) => p.hostPort === 8080);
+    assert.equal(web6.bridge, 'docker0');
+    assert.equal(j.bridges.find((b: any) => b.name === 'docker0').icc, false);
+    assert.ok(j.families.some((f: any) => f.family === 6 && f.backend === 'nft'));
+  } finally {
+    labDown(altName);
+  }
+});

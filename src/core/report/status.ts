@@ -121,7 +121,11 @@ const onOff = (v: boolean | null, on = 'on', off = 'off') => (v === null ? 'unkn
 function portLine(p: PublishedPort): string {
   const host = p.family === 6 ? `[${p.hostIp}]` : p.hostIp;
   const ctr = p.containerIp.includes(':') ? `[${p.containerIp}]` : p.containerIp;
-  const counters = p.counters ? `${p.counters.packets} pkts ${p.counters.bytes} B` : 'no DNAT rule';
+  const counters = p.counters
+    ? `${p.counters.packets} pkts ${p.counters.bytes} B`
+    : p.proxy
+      ? 'docker-proxy only (not NATed)'
+      : 'no DNAT rule';
   return `${host}:${p.hostPort}/${p.proto} -> ${ctr || '?'}:${p.containerPort}  ${counters}  flows ${p.flows.length}  proxy ${p.proxy ? 'yes' : 'no'}`;
 }
 
