@@ -81,6 +81,7 @@ test('snapshot then status --from equals live status', { skip: skip ?? false }, 
     const j = JSON.parse(text);
     delete j.time;
     delete j.flows;
+    for (const c of j.containers) if (c.veth) c.veth = c.veth.name;
     for (const p of j.published) {
       delete p.packets;
       delete p.bytes;
@@ -101,6 +102,14 @@ test('snapshot then status --from equals live status', { skip: skip ?? false }, 
   assert.equal(web.bridge, 'docker0');
   assert.equal(web.proxy, true);
   assert.ok(a.bridges.some((x: any) => x.network === 'secure' && x.icc === false));
+  // Every running container is tied to its host-side veth, with counters.
+  const full = JSON.parse(live);
+  const running = full.containers.filter((c: any) => c.running);
+  assert.ok(running.length >= 10);
+  for (const c of running) {
+    assert.match(c.veth?.name ?? '', /^veth/, `${c.name} has a veth`);
+    assert.ok(c.veth.rxBytes > 0 || c.veth.txBytes > 0, `${c.name}'s veth has counters`);
+  }
 });
 
 test('human status names networks, containers and ports of the live lab', { skip: skip ?? false }, async () => {

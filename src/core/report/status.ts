@@ -37,7 +37,7 @@ export interface StatusJson {
     running: boolean;
     compose: { project: string; service: string | null } | null;
     networks: Array<{ network: string; bridge: string | null; ipv4: string | null; ipv6: string | null }>;
-    veth: string | null;
+    veth: { name: string; rxBytes: number | null; txBytes: number | null; rxPackets: number | null; txPackets: number | null } | null;
   }>;
   rules: Record<string, { total: number; byProvenance: Record<string, number> }>;
   flows: number;
@@ -106,7 +106,15 @@ export function statusJson(m: HostModel): StatusJson {
       running: c.running,
       compose: c.composeProject ? { project: c.composeProject, service: c.composeService } : null,
       networks: c.networks,
-      veth: c.veth?.name ?? null,
+      veth: c.veth
+        ? {
+            name: c.veth.name,
+            rxBytes: c.veth.stats?.rxBytes ?? null,
+            txBytes: c.veth.stats?.txBytes ?? null,
+            rxPackets: c.veth.stats?.rxPackets ?? null,
+            txPackets: c.veth.stats?.txPackets ?? null,
+          }
+        : null,
     })),
     rules: rulesSummary(m.rules),
     flows: m.flows.length,
