@@ -9,6 +9,8 @@ import { EXIT, UsageError, exitCodeOf } from './commands/errors.js';
 import type { SourceFlags } from './commands/source.js';
 
 const program = new Command();
+// Options after a subcommand name belong to that subcommand (several share --netns etc.).
+program.enablePositionalOptions();
 
 function sourceOptions(cmd: Command): Command {
   return cmd
@@ -40,17 +42,32 @@ sourceOptions(
   await runSnapshot(dir, opts);
 });
 
-program.action(() => {
-  if (!process.stdout.isTTY || !process.stdin.isTTY) {
-    process.stderr.write(
-      'portcullis: the interactive view needs a terminal (stdin and stdout are not a TTY).\n' +
-        'For scripts and pipes use `portcullis status` (or `portcullis status --json`).\n',
-    );
-    process.exit(EXIT.usage);
-  }
-  process.stderr.write('portcullis: the interactive view is not built yet; use `portcullis status`.\n');
-  process.exit(EXIT.usage);
-});
+
+sourceOptions(program)
+  .addOption(new Option('--interval <seconds>', 'seconds between reads of counters and rules').default('2'))
+  .option('--read-only', 'hide and disable every command that changes the firewall')
+  .option('--theme <name|file>', 'a built-in or user theme name, or a theme JSON file')
+  .option('--no-color', 'monochrome output (NO_COLOR is honoured too)')
+  .action(async (opts: SourceFlags & { interval: string; readOnly?: boolean; theme?: string; color?: boolean }) => {
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      process.stderr.write(
+        'portcullis: the interactive view needs a terminal (stdin and stdout are not a TTY).\n' +
+          'For scripts and pipes use `portcullis status` (or `portcullis status --json`).\n',
+      );
+      process.exit(EXIT.usage);
+    }
+    // Loaded only for the TUI, so subcommands start without Ink and React.
+    const { runTui } = await import('./commands/tui.js');
+    await runTui({
+      netns: opts.netns,
+      dockerHost: opts.dockerHost,
+      from: opts.from,
+      interval: opts.interval,
+      readOnly: opts.readOnly,
+      theme: opts.theme,
+      noColor: opts.color === false,
+    });
+  });
 
 program.exitOverride((err) => {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);

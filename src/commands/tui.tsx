@@ -1,0 +1,135 @@
+// `portcullis` with no subcommand: the interactive view. Sets up the data
+// source (live host or --from DIR), the theme, the terminal (alternate
+// screen, restored on every way out: quit, SIGINT/SIGTERM/SIGHUP, a crash),
+// and renders the Ink app until it exits.
+import { render } from 'ink';
+import { watchEvents } from '../host/docker-api.js';
+import { watchConntrack } from '../host/sources/conntrack.js';
+import { App } from '../ui/app.js';
+import { sampleFromCapture, type Feeds, type Loader } from '../ui/data/sample.js';
+import { DEFAULT_THEME, loadThemeFile, locateTheme, noColorFromEnv } from '../ui/theme/load.js';
+import type { Theme } from '../ui/theme/schema.js';
+import { UsageError } from './errors.js';
+import { readSource, validateSourceFlags, type SourceFlags } from './source.js';
+
+export interface TuiOptions extends SourceFlags {
+  /** Seconds between reads of counters and rules (default 2). */
+  interval?: number | string;
+  readOnly?: boolean;
+  /** A theme name (user dir, then built-in) or a .json file. */
+  theme?: string;
+  noColor?: boolean;
+}
+
+export const DEFAULT_INTERVAL_S = 2;
+const MIN_INTERVAL_S = 0.2;
+const MAX_INTERVAL_S = 3600;
+
+export function parseInterval(v: number | string | undefined): number {
+  if (v === undefined) return DEFAULT_INTERVAL_S;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n < MIN_INTERVAL_S || n > MAX_INTERVAL_S)
+    throw new UsageError(`--interval: "${v}" is not a number of seconds between ${MIN_INTERVAL_S} and ${MAX_INTERVAL_S}`);
+  return n;
+}
+
+/** The theme to start with, its file (to hot-reload) and a warning when the file is broken. */
+export async function startTheme(spec: string | undefined): Promise<{ theme: Theme; file: string | null; warning: string | null }> {
+  if (spec === undefined) return { theme: DEFAULT_THEME, file: null, warning: null };
+  const loc = await locateTheme(spec);
+  if (!loc.ok) throw new UsageError(loc.error);
+  const t = await loadThemeFile(loc.value);
+  // A broken file still gets watched: fixing it applies it without a restart.
+  if (!t.ok) return { theme: DEFAULT_THEME, file: loc.value, warning: `theme not loaded (default in use): ${t.error}` };
+  return { theme: t.value, file: loc.value, warning: null };
+}
+
+export function liveFeeds(opts: SourceFlags): Feeds {
+  return {
+    docker: (onEvent, signal) => watchEvents(opts.dockerHost, () => onEvent(), signal),
+    conntrack: async (onLine, signal) => {
+      const w = watchConntrack({ netns: opts.netns, signal }, onLine);
+      const end = await w.done;
+      if (end.error && !end.stopped) throw end.error;
+    },
+  };
+}
+
+// Alternate screen: the shell's scrollback is untouched and comes back on exit.
+const ENTER_ALT = '\u001b[?1049h\u001b[H';
+const LEAVE_ALT = '\u001b[?1049l';
+const SHOW_CURSOR = '\u001b[?25h';
+
+export async function runTui(opts: TuiOptions): Promise<void> {
+  validateSourceFlags(opts);
+  const intervalS = parseInterval(opts.interval);
+  const noColor = !!opts.noColor || noColorFromEnv();
+  const theme = await startTheme(opts.theme);
+  const flags: SourceFlags = { netns: opts.netns, dockerHost: opts.dockerHost, from: opts.from };
+  const load: Loader = async () => sampleFromCapture(await readSource(flags));
+  const feeds = opts.from === undefined ? liveFeeds(flags) : undefined;
+
+  const out = process.stdout;
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    try {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    } catch {
+      // stdin already closed
+    }
+    out.write(SHOW_CURSOR + LEAVE_ALT);
+  };
+
+  out.write(ENTER_ALT);
+  const inst = render(
+    <App
+      load={load}
+      intervalMs={Math.round(intervalS * 1000)}
+      readOnly={!!opts.readOnly}
+      theme={theme.theme}
+      themeFile={theme.file}
+      themeWarning={theme.warning}
+      noColor={noColor}
+      {...(feeds ? { feeds } : {})}
+    />,
+    {
+      exitOnCtrlC: false, // ctrl+c is in the keymap (quit), so it also works while typing a filter
+      patchConsole: true,
+      // Not incrementalRendering: in Ink 6.8 it starts one line too low after a
+      // frame that ends in a newline (ours always do), leaving stale lines.
+      // Ink still wraps each frame in synchronized-output marks where supported.
+      maxFps: 15,
+    },
+  );
+
+  const bail = (code: number, err?: unknown) => {
+    try {
+      inst.unmount();
+    } catch {
+      // already unmounted
+    }
+    restore();
+    if (err !== undefined) process.stderr.write(`portcullis: crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(code);
+  };
+  const onSignal = (sig: NodeJS.Signals) => bail(sig === 'SIGINT' ? 130 : sig === 'SIGHUP' ? 129 : 143);
+  const onCrash = (e: unknown) => bail(1, e);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  try {
+    await inst.waitUntilExit();
+  } finally {
+    inst.cleanup();
+    restore();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+}

@@ -1,0 +1,28 @@
+// One read of the host as the UI keeps it: the joined model plus the parsed
+// rulesets (the rules view lists every chain with its policy and counters,
+// which the model does not carry).
+import { buildModel } from '../../core/model/build.js';
+import type { HostModel } from '../../core/model/types.js';
+import { buildSnapshot } from '../../core/snapshot.js';
+import type { RawCapture, Ruleset } from '../../core/types.js';
+
+export interface Sample {
+  model: HostModel;
+  rulesets: Ruleset[];
+}
+
+export function sampleFromCapture(raw: RawCapture): Sample {
+  const snap = buildSnapshot(raw);
+  return { model: buildModel(snap), rulesets: snap.rulesets };
+}
+
+/** Reads the host once; rejects when nothing at all could be read. */
+export type Loader = (signal: AbortSignal) => Promise<Sample>;
+
+/** Live event feeds (absent for --from captures). Each resolves when its stream ends. */
+export interface Feeds {
+  /** Docker container/network events: call onEvent for each. */
+  docker?: (onEvent: () => void, signal: AbortSignal) => Promise<void>;
+  /** `conntrack -E` lines. */
+  conntrack?: (onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
+}

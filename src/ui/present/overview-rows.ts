@@ -1,0 +1,136 @@
+// Overview: networks -> containers -> published ports. One group per
+// bridge (network), one row per published port with its container, and a
+// row for each container without published ports. Order is the model's
+// (bridges, containers by name, ports by host port), so it holds between
+// refreshes.
+import type { BridgeModel, HostModel, PublishedPort } from '../../core/model/types.js';
+import { diagnosePort, MARK } from './diagnose.js';
+import { bytes, compact, direction, hostPort, onOff, rate } from './format.js';
+import { cell, searchText, type Column, type Row } from './rows.js';
+import { portRate, type ViewData } from './view-data.js';
+
+export const OVERVIEW_COLUMNS: Column[] = [
+  { id: 'ctr', title: 'CONTAINER', width: 8, grow: 1 },
+  { id: 'host', title: 'HOST', width: 17, grow: 2 },
+  { id: 'proto', title: 'P', width: 3 },
+  { id: 'to', title: '→ CONTAINER', width: 15, grow: 2 },
+  { id: 'pps', title: 'PKT/S', width: 6, align: 'right', delta: true },
+  { id: 'bps', title: 'B/S', width: 6, align: 'right', delta: true },
+  { id: 'flows', title: 'FLOW', width: 5, align: 'right', delta: true },
+  { id: 'proxy', title: 'PRX', width: 3 },
+  { id: 'icc', title: 'ICC', width: 3 },
+  { id: 'pkts', title: 'PACKETS', width: 7, align: 'right', minTerm: 120 },
+  { id: 'bytes', title: 'BYTES', width: 6, align: 'right', minTerm: 120 },
+  { id: 'note', title: 'NOTE', width: 16, grow: 3, minTerm: 140 },
+];
+
+export const portRowKey = (p: PublishedPort) => `port:${p.key}`;
+
+function bridgeHeader(b: BridgeModel | undefined, name: string | null, members: number): Row {
+  if (!b) {
+    return {
+      key: `net:${name ?? '?'}`,
+      selectable: false,
+      group: true,
+      segments: [cell(name ?? 'ports whose bridge is unknown', 'title')],
+      search: searchText(name ?? 'unknown'),
+    };
+  }
+  const segs = [
+    cell(b.network ?? '(unnamed network)', 'title'),
+    cell(b.name, 'accent'),
+    cell(b.subnets.join(' ') || 'subnet ?', 'muted'),
+    cell(`ICC ${onOff(b.icc)}`, b.icc === false ? 'status.warn' : 'muted'),
+    cell(`masq ${onOff(b.masquerade)}`, 'muted'),
+  ];
+  if (b.internal) segs.push(cell('internal', 'status.warn'));
+  segs.push(cell(`${members} container${members === 1 ? '' : 's'}`, 'muted'));
+  return {
+    key: `net:${b.name}`,
+    selectable: false,
+    group: true,
+    segments: segs,
+    search: searchText(b.network, b.name, ...b.subnets, b.internal ? 'internal' : null),
+    fields: { addr: b.subnets },
+  };
+}
+
+function portRow(p: PublishedPort, model: HostModel, v: ViewData, bridge: BridgeModel | undefined): Row {
+  const diag = diagnosePort(p, model);
+  const { cur, prev } = portRate(v, p);
+  const flows = v.portFlows.get(p.key)?.length ?? 0;
+  const prevFlows = v.prevFlowCount.get(p.key);
+  const markTone = diag.level === 'error' ? 'status.error' : diag.level === 'warn' ? 'status.warn' : undefined;
+  return {
+    key: portRowKey(p),
+    selectable: true,
+    open: { kind: 'port', portKey: p.key },
+    cells: {
+      mark: cell(MARK[diag.level], markTone),
+      ctr: cell(p.container ?? '?', p.container ? undefined : 'muted'),
+      host: cell(hostPort(p.hostIp, p.hostPort)),
+      proto: cell(p.proto, 'muted'),
+      to: cell(p.containerIp ? `→ ${hostPort(p.containerIp, p.containerPort)}` : '→ ?', p.containerIp ? undefined : 'muted'),
+      pps: cell(rate(cur?.pps), cur && cur.pps > 0 ? 'traffic.accept' : 'muted', direction(prev?.pps, cur?.pps)),
+      bps: cell(cur ? bytes(cur.bps) : '-', cur && cur.bps > 0 ? 'traffic.accept' : 'muted', direction(prev?.bps, cur?.bps)),
+      flows: cell(String(flows), flows > 0 ? undefined : 'muted', direction(prevFlows, flows)),
+      proxy: cell(p.proxy ? 'yes' : 'no', p.proxy ? undefined : 'muted'),
+      icc: cell(onOff(bridge?.icc ?? null), bridge?.icc === false ? 'status.warn' : 'muted'),
+      pkts: cell(p.counters ? compact(p.counters.packets) : '-', 'muted'),
+      bytes: cell(p.counters ? bytes(p.counters.bytes) : '-', 'muted'),
+      note: cell(diag.reasons[0] ?? '', markTone ?? 'muted'),
+    },
+    search: searchText(p.container, bridge?.network, p.bridge, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort, `${p.hostIp}:${p.hostPort}`, diag.level !== 'ok' ? diag.level : null),
+    fields: { addr: [p.hostIp, p.containerIp], port: [p.hostPort, p.containerPort], proto: p.proto },
+    sort: { 'pkt/s': -(cur?.pps ?? -1), 'B/s': -(cur?.bps ?? -1), flows: -flows },
+  };
+}
+
+function containerRow(bridge: string, name: string, ips: string[], running: boolean): Row {
+  return {
+    // A container on two networks has a row under each: the bridge keeps the keys apart.
+    key: `ctr:${bridge}:${name}`,
+    selectable: false,
+    cells: {
+      ctr: cell(name, running ? undefined : 'muted'),
+      host: cell(running ? 'no published ports' : 'stopped', 'muted'),
+      to: cell(ips.join(' '), 'muted'),
+    },
+    search: searchText(name, ...ips, running ? null : 'stopped'),
+    fields: { addr: ips },
+  };
+}
+
+export function overviewRows(v: ViewData): Row[] {
+  const model = v.sample.model;
+  const rows: Row[] = [];
+  const byBridge = new Map<string | null, PublishedPort[]>();
+  for (const p of model.published) {
+    const list = byBridge.get(p.bridge) ?? [];
+    list.push(p);
+    byBridge.set(p.bridge, list);
+  }
+  const names: Array<string | null> = model.bridges.map((b) => b.name);
+  for (const k of byBridge.keys()) if (!names.includes(k)) names.push(k);
+
+  for (const name of names) {
+    const b = model.bridges.find((x) => x.name === name);
+    const ports = byBridge.get(name) ?? [];
+    const members = name === null ? [] : model.containers.filter((c) => c.networks.some((n) => n.bridge === name));
+    rows.push(bridgeHeader(b, name, members.length));
+    const shown = new Set<PublishedPort>();
+    for (const c of members) {
+      const mine = ports.filter((p) => p.container === c.name);
+      for (const p of mine) {
+        shown.add(p);
+        rows.push(portRow(p, model, v, b));
+      }
+      if (mine.length === 0) {
+        const ips = c.networks.filter((n) => n.bridge === name).flatMap((n) => [n.ipv4, n.ipv6].filter((x): x is string => !!x));
+        rows.push(containerRow(name ?? '?', c.name, ips, c.running));
+      }
+    }
+    for (const p of ports) if (!shown.has(p)) rows.push(portRow(p, model, v, b));
+  }
+  return rows;
+}

@@ -1,0 +1,182 @@
+// The data hooks: polling with an overlap guard, backoff on errors, pause,
+// refresh-now, cleanup on unmount; Docker events refresh at once; conntrack
+// events keep flows live without another read.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Text } from 'ink';
+import { cleanup, render } from 'ink-testing-library';
+import type { Loader, Sample } from '../../src/ui/data/sample.js';
+import { applyFlowEvents, flowKey } from '../../src/ui/hooks/useConntrackFlows.js';
+import { backoffMs, useHostModel } from '../../src/ui/hooks/useHostModel.js';
+import { parseConntrackEvent } from '../../src/core/parse/conntrack.js';
+import type { Flow } from '../../src/core/types.js';
+import { KEYS, fixtureSample, renderApp, sequenceLoader, waitFor } from './ui-harness.js';
+
+after(() => cleanup());
+
+async function until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A loader whose reads finish only when the test says so. */
+function gatedLoader(sample: Sample) {
+  const pending: Array<{ resolve: (s: Sample) => void; reject: (e: Error) => void; signal: AbortSignal }> = [];
+  let calls = 0;
+  const load: Loader = (signal) =>
+    new Promise<Sample>((resolve, reject) => {
+      calls++;
+      pending.push({ resolve, reject, signal });
+    });
+  return {
+    load,
+    get calls() {
+      return calls;
+    },
+    pending,
+    finish: () => pending.shift()?.resolve(sample),
+    fail: (msg: string) => pending.shift()?.reject(new Error(msg)),
+  };
+}
+
+function Probe(props: { load: Loader; intervalMs: number; paused: boolean; onApi?: (refresh: () => void) => void }) {
+  const { data, refreshNow } = useHostModel(props.load, { intervalMs: props.intervalMs, paused: props.paused });
+  props.onApi?.(refreshNow);
+  return <Text>{`reads=${data.reads} ok=${data.sample ? 'y' : 'n'} failures=${data.failures} error=${data.error ?? '-'} reading=${data.reading}`}</Text>;
+}
+
+describe('useHostModel', () => {
+  it('skips ticks while a read runs (overlap guard)', async () => {
+    const g = gatedLoader(await fixtureSample());
+    const inst = render(<Probe load={g.load} intervalMs={10} paused={false} />);
+    await until(() => g.calls === 1, 'first read started');
+    // Many ticks pass while the read hangs: none starts a second read.
+    const t0 = Date.now();
+    await until(() => Date.now() - t0 > 100, '10 ticks');
+    assert.equal(g.calls, 1);
+    g.finish();
+    await waitFor(inst, (f) => f.includes('reads=1 ok=y'), 'first read done');
+    await until(() => g.calls === 2, 'next tick reads again');
+    inst.unmount();
+  });
+
+  it('backs off after failures and recovers', async () => {
+    assert.equal(backoffMs(1000, 0), 0);
+    assert.equal(backoffMs(1000, 1), 1000);
+    assert.equal(backoffMs(1000, 3), 4000);
+    assert.equal(backoffMs(1000, 20), 60_000);
+    const g = gatedLoader(await fixtureSample());
+    const inst = render(<Probe load={g.load} intervalMs={20} paused={false} />);
+    await until(() => g.calls === 1, 'read 1');
+    g.fail('boom');
+    await waitFor(inst, (f) => f.includes('failures=1 error=boom'), 'failure 1');
+    await until(() => g.calls === 2, 'read 2');
+    g.fail('boom');
+    await waitFor(inst, (f) => f.includes('failures=2'), 'failure 2');
+    const t2 = Date.now();
+    await until(() => g.calls === 3, 'read 3');
+    assert.ok(Date.now() - t2 >= 35, 'second retry waited about 2 intervals');
+    g.finish();
+    await waitFor(inst, (f) => f.includes('ok=y failures=0 error=-'), 'recovered');
+    inst.unmount();
+  });
+
+  it('does not poll while paused, but refresh-now still reads', async () => {
+    const g = gatedLoader(await fixtureSample());
+    let refresh: () => void = () => undefined;
+    const inst = render(<Probe load={g.load} intervalMs={10} paused={true} onApi={(r) => (refresh = r)} />);
+    await until(() => g.calls === 1, 'the first read happens even when paused');
+    g.finish();
+    await waitFor(inst, (f) => f.includes('reads=1'), 'first read done');
+    const t0 = Date.now();
+    await until(() => Date.now() - t0 > 80, 'ticks pass');
+    assert.equal(g.calls, 1, 'no polling while paused');
+    refresh();
+    await until(() => g.calls === 2, 'refresh now');
+    // refresh while a read runs: queued once, not run in parallel
+    refresh();
+    refresh();
+    assert.equal(g.calls, 2);
+    g.finish();
+    await until(() => g.calls === 3, 'the queued refresh');
+    g.finish();
+    await waitFor(inst, (f) => f.includes('reads=3'), 'three reads');
+    inst.unmount();
+  });
+
+  it('cleans up on unmount: no more reads, the running one aborted', async () => {
+    const g = gatedLoader(await fixtureSample());
+    const inst = render(<Probe load={g.load} intervalMs={10} paused={false} />);
+    await until(() => g.calls === 1, 'read started');
+    const signal = g.pending[0]?.signal;
+    inst.unmount();
+    assert.equal(signal?.aborted, true);
+    g.finish();
+    const t0 = Date.now();
+    await until(() => Date.now() - t0 > 60, 'ticks would have passed');
+    assert.equal(g.calls, 1);
+  });
+});
+
+describe('live feeds', () => {
+  it('a Docker event triggers a read at once', async () => {
+    const load = sequenceLoader([await fixtureSample()]);
+    let emit: () => void = () => undefined;
+    let aborted = false;
+    const docker = (onEvent: () => void, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        emit = onEvent;
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve();
+        });
+      });
+    const inst = renderApp(load, 80, 24, { feeds: { docker } });
+    await waitFor(inst, (f) => f.includes('web'), 'data');
+    assert.equal(load.calls, 1);
+    emit();
+    await until(() => load.calls === 2, 'refresh after the event (interval is 60 s)');
+    inst.unmount();
+    assert.equal(aborted, true, 'stream closed on unmount');
+  });
+
+  it('conntrack events add and remove flows without another read', async () => {
+    const load = sequenceLoader([await fixtureSample()]);
+    let emit: (line: string) => void = () => undefined;
+    const conntrack = (onLine: (l: string) => void, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        emit = onLine;
+        signal.addEventListener('abort', () => resolve());
+      });
+    const inst = renderApp(load, 100, 30, { feeds: { conntrack } });
+    await waitFor(inst, (f) => f.includes('web'), 'data');
+    inst.stdin.write('4');
+    inst.stdin.write('/addr:203.0.113.9');
+    inst.stdin.write(KEYS.enter);
+    await waitFor(inst, (f) => f.includes('filter: addr:203.0.113.9') && f.includes('0 of'), 'no such flow yet');
+    const flow = 'tcp      6 431999 ESTABLISHED src=203.0.113.9 dst=198.51.100.1 sport=40000 dport=8080 src=172.17.0.2 dst=203.0.113.9 sport=80 dport=40000 [ASSURED]';
+    emit(`    [NEW] ${flow.replace('431999 ESTABLISHED', '120 SYN_SENT')}`);
+    emit(` [UPDATE] ${flow}`);
+    const f = await waitFor(inst, (x) => /203\.0\.113\.9:40000.*ESTABLISHED/.test(x), 'live flow shown');
+    assert.match(f, /web\s+0\.0\.0\.0:8080\/tcp/, 'grouped under its port');
+    emit(`[DESTROY] ${flow}`);
+    await waitFor(inst, (x) => !x.includes('203.0.113.9:40000'), 'flow gone');
+    assert.equal(load.calls, 1, 'no re-read');
+    inst.unmount();
+  });
+
+  it('applyFlowEvents upserts by original tuple and deletes on DESTROY', () => {
+    const line = 'tcp      6 10 SYN_SENT src=203.0.113.9 dst=198.51.100.1 sport=1 dport=80 [UNREPLIED] src=198.51.100.1 dst=203.0.113.9 sport=80 dport=1';
+    const ev = parseConntrackEvent(`[NEW] ${line}`);
+    assert.ok(ev);
+    const table = new Map<string, Flow>();
+    applyFlowEvents(table, [ev, { event: 'UPDATE', flow: { ...ev.flow, state: 'ESTABLISHED' } }]);
+    assert.equal(table.size, 1);
+    assert.equal(table.get(flowKey(ev.flow))?.state, 'ESTABLISHED');
+    applyFlowEvents(table, [{ event: 'DESTROY', flow: ev.flow }]);
+    assert.equal(table.size, 0);
+  });
+});
