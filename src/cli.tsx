@@ -7,6 +7,8 @@ import { runStatus } from './commands/status.js';
 import { runSnapshot } from './commands/snapshot.js';
 import { EXIT, UsageError, exitCodeOf } from './commands/errors.js';
 import type { SourceFlags } from './commands/source.js';
+import { registerExplain } from './commands/explain.js';
+import { registerFindings } from './commands/findings.js';
 
 const program = new Command();
 // Options after a subcommand name belong to that subcommand (several share --netns etc.).
@@ -42,6 +44,8 @@ sourceOptions(
   await runSnapshot(dir, opts);
 });
 
+registerExplain(program);
+registerFindings(program);
 
 sourceOptions(program)
   .addOption(new Option('--interval <seconds>', 'seconds between reads of counters and rules').default('2'))

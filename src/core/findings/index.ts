@@ -1,0 +1,4 @@
+// Findings over the model (see findings.ts).
+export { findFindings } from './findings.js';
+export { findingsText } from './format.js';
+export type * from './types.js';
