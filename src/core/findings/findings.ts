@@ -189,7 +189,13 @@ const SENSITIVE_PORTS = new Map<number, string>([
  * `ctx.addresses` and `ctx.rulesets` make the explain-based checks exact
  * (addrtype LOCAL, chain policies); `ctx.sysctls` feeds the ICC check.
  */
-export function findFindings(model: HostModel, ctx: FindingsContext = {}): Finding[] {
+export function findFindings(model: HostModel, given: FindingsContext = {}): Finding[] {
+  // The model carries the snapshot's addresses and rulesets; a caller may still pass others.
+  const ctx: FindingsContext = {
+    ...given,
+    addresses: given.addresses ?? (model.addresses.length > 0 ? model.addresses : null),
+    rulesets: given.rulesets ?? (model.rulesets.length > 0 ? model.rulesets : null),
+  };
   const out: Finding[] = [];
   const host: ExplainHost = { addresses: ctx.addresses ?? null, rulesets: ctx.rulesets ?? null };
   const families = model.families.map((f) => f.family);
@@ -400,7 +406,7 @@ export function findFindings(model: HostModel, ctx: FindingsContext = {}): Findi
   }
 
   // 7. Rules naming container addresses no container holds any more.
-  const dockerKnown = model.containers.length > 0 && !model.warnings.some((w) => w.startsWith('Docker state unknown'));
+  const dockerKnown = model.dockerKnown;
   if (dockerKnown) {
     const held = new Set<string>();
     for (const c of model.containers) {

@@ -105,6 +105,9 @@ export function buildModel(snap: Snapshot): HostModel {
     rules: refs,
     flows: snap.flows ?? [],
     links: snap.links ?? [],
+    rulesets: snap.rulesets,
+    addresses: snap.addresses ?? [],
+    dockerKnown: snap.containers !== null && snap.networks !== null,
     warnings,
     issues: snap.issues,
   };

@@ -1,5 +1,5 @@
 // The joined model: what the views, `status` and the plans consume.
-import type { Backend, CaptureMeta, Counters, Family, Flow, Link, LinkStats, ParseIssue, Rule } from '../types.js';
+import type { Address, Backend, CaptureMeta, Counters, Family, Flow, Link, LinkStats, ParseIssue, Rule, Ruleset } from '../types.js';
 
 /** Who wrote a rule, as far as its chain and shape tell. */
 export type Provenance =
@@ -148,6 +148,12 @@ export interface HostModel {
   rules: RuleRef[];
   flows: Flow[];
   links: Link[];
+  /** The parsed rulesets the model was built from (chain policies, empty chains). */
+  rulesets: Ruleset[];
+  /** The host's own addresses (addrtype LOCAL, routing); empty when unknown. */
+  addresses: Address[];
+  /** Docker's containers and networks were read (names are known). */
+  dockerKnown: boolean;
   /** Plain sentences about what could not be known or does not add up. */
   warnings: string[];
   issues: ParseIssue[];

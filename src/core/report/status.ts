@@ -1,6 +1,8 @@
 // `portcullis status`: the model as a JSON document and as plain text,
 // grouped network -> container -> published port. Pure: model in, data out.
 import type { HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
+import type { Finding } from '../findings/types.js';
+import { findingsText } from '../findings/format.js';
 
 export interface StatusJson {
   time: string;
@@ -42,6 +44,7 @@ export interface StatusJson {
   rules: Record<string, { total: number; byProvenance: Record<string, number> }>;
   flows: number;
   unavailable: Record<string, string>;
+  findings: Finding[];
   warnings: string[];
   issues: Array<{ source: string; line: number; message: string; text: string }>;
 }
@@ -70,7 +73,7 @@ function rulesSummary(rules: RuleRef[]): StatusJson['rules'] {
   return out;
 }
 
-export function statusJson(m: HostModel): StatusJson {
+export function statusJson(m: HostModel, findings: Finding[] = []): StatusJson {
   return {
     time: new Date(m.time).toISOString(),
     host: { hostname: m.meta.hostname, netns: m.meta.netns, dockerVersion: m.meta.dockerVersion },
@@ -118,6 +121,7 @@ export function statusJson(m: HostModel): StatusJson {
     })),
     rules: rulesSummary(m.rules),
     flows: m.flows.length,
+    findings,
     unavailable: Object.fromEntries(Object.entries(m.meta.unavailable).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
     warnings: m.warnings,
     issues: m.issues.map((i) => ({ source: i.source, line: i.line, message: i.message, text: i.text })),
@@ -154,7 +158,7 @@ function pathLines(p: PublishedPort, indent: string): string[] {
   return lines;
 }
 
-export function statusText(m: HostModel): string {
+export function statusText(m: HostModel, findings: Finding[] = []): string {
   const out: string[] = [];
   const fam = m.families.map((f) => `IPv${f.family}: ${f.backend ?? 'no Docker rules'}${f.backend ? `, ${f.layout}` : ''}, FORWARD ${f.forwardPolicy ?? '?'}`).join('  ');
   out.push(`Host ${m.meta.netns ?? m.meta.hostname ?? '(unknown)'}  Docker ${m.meta.dockerVersion ?? 'unknown'}  ${fam}`);
@@ -201,6 +205,11 @@ export function statusText(m: HostModel): string {
   }
 
   out.push(`${m.rules.length} rules, ${m.flows.length} flows, ${m.containers.length} containers`);
+  if (findings.length) {
+    out.push('');
+    out.push('Findings:');
+    out.push(findingsText(findings).trimEnd());
+  }
   if (m.warnings.length) {
     out.push('');
     out.push('Could not know / does not add up:');
