@@ -8,6 +8,7 @@ import { parseIpAddr, parseIpLink } from './parse/ip-json.js';
 import { parseContainers, parseNetworks } from './parse/docker-inspect.js';
 import { parseDockerProxyLines } from './parse/docker-proxy.js';
 import { parseContainerIfaces } from './parse/container-ifaces.js';
+import { parseSysctl } from './parse/sysctl.js';
 
 const RULESET_FILES: ReadonlyArray<{ file: CaptureFile; family: Family; backend: Backend }> = [
   { file: 'iptables-save.txt', family: 4, backend: 'nft' },
@@ -42,6 +43,7 @@ export function buildSnapshot(raw: RawCapture): Snapshot {
   const networks = take('networks.json', parseNetworks);
   const proxies = take('docker-proxy.txt', parseDockerProxyLines);
   const ifaces = take('container-ifaces.json', parseContainerIfaces);
+  const sysctl = take('sysctl.txt', parseSysctl);
 
   return {
     time: raw.meta.time,
@@ -54,6 +56,7 @@ export function buildSnapshot(raw: RawCapture): Snapshot {
     networks: networks?.networks ?? null,
     proxies: proxies?.proxies ?? null,
     containerIfaces: ifaces?.ifaces ?? null,
+    sysctls: sysctl?.values ?? null,
     issues,
   };
 }

@@ -269,6 +269,9 @@ export const CAPTURE_FILES = [
   // with their iflink (the host-side veth's ifindex), read from the
   // container's own sysfs. It is what ties a veth to a container.
   'container-ifaces.json',
+  // Extension: `sysctl -e` of the kernel settings the model judges rules by
+  // (br_netfilter's bridge-nf-call-*, forwarding, conntrack table size).
+  'sysctl.txt',
 ] as const;
 export type CaptureFile = (typeof CAPTURE_FILES)[number];
 
@@ -303,5 +306,7 @@ export interface Snapshot {
   networks: DockerNetwork[] | null;
   proxies: DockerProxy[] | null;
   containerIfaces: ContainerIface[] | null;
+  /** `sysctl.txt` key -> value; null when not read. */
+  sysctls: Record<string, string> | null;
   issues: ParseIssue[];
 }

@@ -190,7 +190,7 @@ function fromS(parts: Array<{ text: string; table: string }>): Snapshot {
     lines.push(...rs.lines);
   }
   const rs: Ruleset = { family: 4, backend: 'nft', tables, lines, issues: [] };
-  return { time: 0, meta: { time: 0, hostname: null, netns: null, dockerVersion: null, unavailable: {}, notes: [] }, rulesets: [rs], flows: null, links: null, addresses: null, containers: null, networks: null, proxies: null, containerIfaces: null, issues: [] };
+  return { time: 0, meta: { time: 0, hostname: null, netns: null, dockerVersion: null, unavailable: {}, notes: [] }, rulesets: [rs], flows: null, links: null, addresses: null, containers: null, networks: null, proxies: null, containerIfaces: null, sysctls: null, issues: [] };
 }
 
 describe("seed 001: the operator's own DNAT on a Docker host (`iptables -S`)", () => {

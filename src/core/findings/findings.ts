@@ -3,6 +3,7 @@
 // rules which do not do what they look like they do, and ports that are
 // more open than they look. Where the question is "what happens to a
 // packet", it asks `explain` rather than guessing from rule shapes.
+import { bridgeNetfilter } from '../parse/sysctl.js';
 import type { Backend, Family, Rule } from '../types.js';
 import { isAnyAddr, normalizeAddr } from '../net/addr.js';
 import { dnatTarget, dports, opt, portMatches } from '../parse/rule-query.js';
@@ -195,6 +196,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     ...given,
     addresses: given.addresses ?? (model.addresses.length > 0 ? model.addresses : null),
     rulesets: given.rulesets ?? (model.rulesets.length > 0 ? model.rulesets : null),
+    sysctls: given.sysctls ?? (model.sysctls ? { brNetfilter: bridgeNetfilter(model.sysctls, 4) } : null),
   };
   const out: Finding[] = [];
   const host: ExplainHost = { addresses: ctx.addresses ?? null, rulesets: ctx.rulesets ?? null };

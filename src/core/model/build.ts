@@ -108,6 +108,7 @@ export function buildModel(snap: Snapshot): HostModel {
     rulesets: snap.rulesets,
     addresses: snap.addresses ?? [],
     dockerKnown: snap.containers !== null && snap.networks !== null,
+    sysctls: snap.sysctls,
     warnings,
     issues: snap.issues,
   };

@@ -154,6 +154,8 @@ export interface HostModel {
   addresses: Address[];
   /** Docker's containers and networks were read (names are known). */
   dockerKnown: boolean;
+  /** Kernel settings read with the snapshot (sysctl.txt); null when not read. */
+  sysctls: Record<string, string> | null;
   /** Plain sentences about what could not be known or does not add up. */
   warnings: string[];
   issues: ParseIssue[];
