@@ -9,6 +9,7 @@ import { EXIT, UsageError, exitCodeOf } from './commands/errors.js';
 import type { SourceFlags } from './commands/source.js';
 import { registerExplain } from './commands/explain.js';
 import { registerFindings } from './commands/findings.js';
+import { registerActionCommands } from './commands/actions/register.js';
 
 const program = new Command();
 // Options after a subcommand name belong to that subcommand (several share --netns etc.).
@@ -44,6 +45,7 @@ sourceOptions(
   await runSnapshot(dir, opts);
 });
 
+registerActionCommands(program);
 registerExplain(program);
 registerFindings(program);
 
