@@ -1,9 +1,7 @@
-// Starts the rollback watchdog (watchdog.ts) as a detached process.
-// node:child_process is used directly, not the runner: the runner (execa) is
-// for commands whose output we wait for and whose process group we kill on
-// exit; the watchdog is the one process we must NOT wait for or take down.
-import { spawn } from 'node:child_process';
+// Starts the rollback watchdog (watchdog.ts) as a detached process: the one
+// process we must NOT wait for or take down with us (runner.spawnDetached).
 import { fileURLToPath } from 'node:url';
+import { spawnDetached } from '../host/runner.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const EXT = HERE.endsWith('.ts') ? '.ts' : '.js';
@@ -20,14 +18,9 @@ function watchdogArgv(): string[] {
 
 /** Start the watchdog for pending transaction `id`; returns its pid. */
 export function launchWatchdog(stateDir: string, id: string): number {
-  const child = spawn(process.execPath, [...watchdogArgv(), '--state-dir', stateDir, '--id', id], {
-    detached: true, // setsid(): own session and process group, no controlling terminal, no SIGHUP
-    stdio: 'ignore', // it logs to STATE/watchdog.log itself
-    cwd: '/',
+  // It logs to STATE/watchdog.log itself; detached means no SIGHUP when the SSH session drops.
+  return spawnDetached([process.execPath, ...watchdogArgv(), '--state-dir', stateDir, '--id', id], {
     env: { ...process.env, PORTCULLIS_WATCHDOG: '1' },
   });
-  child.unref();
-  if (!child.pid) throw new Error('spawn returned no pid');
-  return child.pid;
 }
 

@@ -4,6 +4,7 @@
 // abort signals, C locale, an optional `ip netns exec NAME` prefix, and
 // structured errors with a plain message.
 
+import { spawn as spawnChild } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -456,4 +457,19 @@ export function spawnStream(argv: string[], opts: StreamOptions): StreamHandle {
       return done;
     },
   };
+}
+
+/**
+ * Starts a process we must neither wait for nor take down with us (the
+ * rollback watchdog): its own session and process group (setsid), no
+ * controlling terminal, stdio detached, not referenced by our event loop.
+ * Returns its pid. Argument arrays only, like everything here.
+ */
+export function spawnDetached(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): number {
+  const [cmd, ...args] = argv;
+  if (!cmd) throw new Error('spawnDetached: empty argv');
+  const child = spawnChild(cmd, args, { detached: true, stdio: 'ignore', cwd: opts.cwd ?? '/', env: opts.env ?? process.env, shell: false });
+  child.unref();
+  if (!child.pid) throw new Error(`${cmd}: spawn returned no pid`);
+  return child.pid;
 }
