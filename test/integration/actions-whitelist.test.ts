@@ -46,9 +46,12 @@ test('whitelist: the allowed client gets 200, another times out, a same-bridge c
   assert.ok(before4.includes(OPERATOR_RULE));
   assert.equal(httpProbe(lab, { from: C11, to: host() }).status, 200, 'reachable before');
 
-  const r = await cliOk(['whitelist', ...F, '--port', '8080', '--allow', C10, '--yes', '--confirm-timeout', '4', '--json']);
+  // The window must outlast the probes below on a loaded 2-core machine; the test then waits
+  // for the deadline itself, so a longer window costs only that wait.
+  const r = await cliOk(['whitelist', ...F, '--port', '8080', '--allow', C10, '--yes', '--confirm-timeout', '20', '--json']);
   const out = JSON.parse(r.stdout);
   assert.equal(out.outcome, 'pending');
+  const deadline = Date.parse(out.applied.deadline);
   assert.ok(out.applied.timings.applyVerifyMs < 2000, `apply+verify ${out.applied.timings.applyVerifyMs} ms`);
   console.log(`# whitelist apply+verify ${out.applied.timings.applyVerifyMs} ms (restore ${out.applied.timings.restoreMs}, verify ${out.applied.timings.verifyMs})`);
 
@@ -68,7 +71,7 @@ test('whitelist: the allowed client gets 200, another times out, a same-bridge c
   // Confirm keeps the change past its deadline.
   const c = await cliOk(['confirm', '--netns', lab.hostNetns, '--state-dir', state]);
   assert.match(c.stdout, /^confirmed /);
-  await sleep(5000);
+  await sleep(Math.max(0, deadline - Date.now()) + 1500);
   assert.equal(readPending(state + `/netns-${lab.hostNetns}`), null);
   assert.deepEqual(ownedLines(save(lab.hostNetns, 4)), ownedLines(after4), 'still in place after the deadline');
   assert.ok(httpProbe(lab, { from: C11, to: host(), timeoutMs: 1500 }).timedOut, 'still enforced');
