@@ -12,6 +12,7 @@ import { readDockerSource } from './sources/docker.js';
 import { readDockerProxies } from './sources/docker-proxy.js';
 import { readIptables } from './sources/iptables.js';
 import { readLinks } from './sources/links.js';
+import { readSysctl } from './sources/sysctl.js';
 
 export interface LiveOptions {
   /** Read inside this network namespace (`ip netns add` name). */
@@ -76,6 +77,7 @@ export async function readLiveDetailed(opts: LiveOptions = {}): Promise<LiveRead
       return mergeResults([r, ifaces]);
     }),
     guard(['docker-proxy.txt'], () => readDockerProxies({ netns: opts.netns })),
+    guard(['sysctl.txt'], () => readSysctl(common)),
   ]);
   const merged = mergeResults(parts);
 
