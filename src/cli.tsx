@@ -54,7 +54,9 @@ sourceOptions(program)
   .option('--read-only', 'hide and disable every command that changes the firewall')
   .option('--theme <name|file>', 'a built-in or user theme name, or a theme JSON file')
   .option('--no-color', 'monochrome output (NO_COLOR is honoured too)')
-  .action(async (opts: SourceFlags & { interval: string; readOnly?: boolean; theme?: string; color?: boolean }) => {
+  .option('--state-dir <dir>', 'journal and pending-change state (env PORTCULLIS_STATE_DIR, default /var/lib/portcullis)')
+  .option('--confirm-timeout <seconds>', 'seconds before an unconfirmed change is rolled back (default 60)')
+  .action(async (opts: SourceFlags & { interval: string; readOnly?: boolean; theme?: string; color?: boolean; stateDir?: string; confirmTimeout?: string }) => {
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       process.stderr.write(
         'portcullis: the interactive view needs a terminal (stdin and stdout are not a TTY).\n' +
@@ -72,6 +74,8 @@ sourceOptions(program)
       readOnly: opts.readOnly,
       theme: opts.theme,
       noColor: opts.color === false,
+      stateDir: opts.stateDir,
+      confirmTimeout: opts.confirmTimeout,
     });
   });
 

@@ -1,15 +1,22 @@
 // `portcullis` with no subcommand: the interactive view. Sets up the data
 // source (live host or --from DIR), the theme, the terminal (alternate
 // screen, restored on every way out: quit, SIGINT/SIGTERM/SIGHUP, a crash),
-// and renders the Ink app until it exits.
+// and renders the Ink app until it exits. The guided actions (w b i L u)
+// apply through the same functions as the CLI's action commands
+// (ui/actions/live.ts), inside --netns, with the journal in --state-dir.
 import { render } from 'ink';
+import { sshClientOf } from '../apply/state.js';
 import { watchEvents } from '../host/docker-api.js';
 import { watchConntrack } from '../host/sources/conntrack.js';
 import { App } from '../ui/app.js';
+import type { ActionsConfig } from '../ui/actions/backend.js';
+import { PREVIEW_ONLY } from '../ui/actions/backend.js';
+import { liveBackend } from '../ui/actions/live.js';
 import { sampleFromCapture, type Feeds, type Loader } from '../ui/data/sample.js';
 import { DEFAULT_THEME, loadThemeFile, locateTheme, noColorFromEnv } from '../ui/theme/load.js';
 import type { Theme } from '../ui/theme/schema.js';
 import { UsageError } from './errors.js';
+import { parseTimeout } from './actions/common.js';
 import { readSource, validateSourceFlags, type SourceFlags } from './source.js';
 
 export interface TuiOptions extends SourceFlags {
@@ -19,6 +26,24 @@ export interface TuiOptions extends SourceFlags {
   /** A theme name (user dir, then built-in) or a .json file. */
   theme?: string;
   noColor?: boolean;
+  /** Journal and pending state of the guided actions (default $PORTCULLIS_STATE_DIR or /var/lib/portcullis; per --netns: DIR/netns-NAME). */
+  stateDir?: string;
+  /** Seconds before an applied change is rolled back unless kept (default 60; 0: kept at once). */
+  confirmTimeout?: number | string;
+  /** Replace where actions apply (tests: a fake backend). */
+  actions?: ActionsConfig;
+}
+
+/** Where the TUI's guided actions apply: the live host (inside --netns), or nowhere for --from captures. */
+export function actionsConfig(opts: TuiOptions): ActionsConfig {
+  const confirmTimeoutSec = parseTimeout(opts.confirmTimeout === undefined ? undefined : String(opts.confirmTimeout));
+  const ssh = sshClientOf(process.env.SSH_CONNECTION);
+  if (opts.actions) return opts.actions;
+  if (opts.from !== undefined) return { ...PREVIEW_ONLY, confirmTimeoutSec, ssh };
+  // The keys are gone under --read-only; no backend either, so nothing could apply anyway.
+  if (opts.readOnly) return { ...PREVIEW_ONLY, previewOnly: '--read-only: nothing can be applied', confirmTimeoutSec, ssh, where: 'nowhere (read-only)' };
+  const backend = liveBackend({ netns: opts.netns, dockerHost: opts.dockerHost, stateDir: opts.stateDir });
+  return { backend, previewOnly: null, confirmTimeoutSec, ssh, where: opts.netns ? `netns ${opts.netns}` : 'this host' };
 }
 
 export const DEFAULT_INTERVAL_S = 2;
@@ -65,6 +90,7 @@ export async function runTui(opts: TuiOptions): Promise<void> {
   const intervalS = parseInterval(opts.interval);
   const noColor = !!opts.noColor || noColorFromEnv();
   const theme = await startTheme(opts.theme);
+  const actions = actionsConfig(opts);
   const flags: SourceFlags = { netns: opts.netns, dockerHost: opts.dockerHost, from: opts.from };
   const load: Loader = async () => sampleFromCapture(await readSource(flags));
   const feeds = opts.from === undefined ? liveFeeds(flags) : undefined;
@@ -92,6 +118,7 @@ export async function runTui(opts: TuiOptions): Promise<void> {
       themeFile={theme.file}
       themeWarning={theme.warning}
       noColor={noColor}
+      actions={actions}
       {...(feeds ? { feeds } : {})}
     />,
     {

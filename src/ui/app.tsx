@@ -1,7 +1,10 @@
-// The root: composes the providers (theme, UI state, host data) around the
-// screen. No logic lives here.
+// The root: composes the providers (theme, UI state, host data, findings,
+// action configuration) around the screen. No logic lives here.
+import type { ActionsConfig } from './actions/backend.js';
+import { ActionsProvider } from './actions/context.js';
 import type { Feeds, Loader } from './data/sample.js';
 import { DataProvider } from './data/context.js';
+import { FindingsProvider } from './findings/context.js';
 import { UiStateProvider } from './state/context.js';
 import type { UiState } from './state/types.js';
 import { ThemeProvider } from './theme/context.js';
@@ -21,6 +24,8 @@ export interface AppProps {
   feeds?: Feeds;
   /** Start from this UI state (tests). */
   initialState?: UiState;
+  /** Where guided actions apply (backend, confirm timeout); default: previews only. Tests inject a fake backend. */
+  actions?: ActionsConfig;
 }
 
 export function App(props: AppProps) {
@@ -28,7 +33,11 @@ export function App(props: AppProps) {
     <ThemeProvider initial={props.theme} file={props.themeFile} noColor={props.noColor} warning={props.themeWarning ?? null}>
       <UiStateProvider readOnly={props.readOnly} {...(props.initialState ? { initial: props.initialState } : {})}>
         <DataProvider load={props.load} intervalMs={props.intervalMs} {...(props.feeds ? { feeds: props.feeds } : {})}>
-          <Screen intervalMs={props.intervalMs} />
+          <FindingsProvider>
+            <ActionsProvider config={props.actions}>
+              <Screen intervalMs={props.intervalMs} />
+            </ActionsProvider>
+          </FindingsProvider>
         </DataProvider>
       </UiStateProvider>
     </ThemeProvider>

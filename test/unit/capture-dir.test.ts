@@ -24,6 +24,7 @@ function sample(): RawCapture {
       'ip-link.json': '[{"ifindex":1,"ifname":"lo"}]\n',
       'ip-addr.json': '[]\n',
       'docker-proxy.txt': 'pid=42 /usr/sbin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 -container-port 80\n',
+      'sysctl.txt': 'net.bridge.bridge-nf-call-iptables = 1\nnet.ipv4.ip_forward = 1\n',
       // no final newline, unicode: kept byte for byte
       'networks.json': '[{"Name":"bridge","Labels":{"note":"caf\u00e9 \u2713"}}]',
     },

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { cleanup } from 'ink-testing-library';
-import { KEYMAP, commandsFor, hintsFor, keyLabel, matchKey, resolveCommand, scopesFor, type Mode } from '../../src/ui/keymap.js';
+import { KEYMAP, MODES, commandsFor, hintsFor, keyLabel, matchKey, resolveCommand, scopesFor, type Mode } from '../../src/ui/keymap.js';
 import { fixtureSample, lineWidths, renderApp, sequenceLoader, waitFor } from './ui-harness.js';
 
 after(() => cleanup());
@@ -25,7 +25,7 @@ describe('keymap table', () => {
     }
   });
   it('no key means two commands in the same mode', () => {
-    for (const mode of ['normal', 'help', 'filter'] as Mode[]) {
+    for (const mode of MODES) {
       const seen = new Map<string, string>();
       for (const c of KEYMAP.filter((x) => scopesFor(mode).includes(x.scope))) {
         for (const k of c.keys) {
@@ -70,6 +70,26 @@ describe('keymap table', () => {
     const labels = hintsFor(false, 'normal').map((h) => h.keys);
     for (const c of KEYMAP.filter((x) => x.pending)) assert.ok(!labels.includes(keyLabel(c.keys[0] ?? '')), c.id);
   });
+  it('dialog keys: typing into a field takes letters (q types q, ctrl+c still quits); y/n/x only while a change awaits confirmation', () => {
+    const id = (mode: Mode, input: string, key = {}) => resolveCommand(commandsFor(false), mode, input, key)?.id ?? null;
+    assert.equal(id('prompt', 'q'), null);
+    assert.equal(id('prompt', 'y'), null);
+    assert.equal(id('prompt', 'c', { ctrl: true }), 'quit');
+    assert.equal(id('prompt', '', { return: true }), 'promptAccept');
+    assert.equal(id('prompt', '', { escape: true }), 'promptCancel');
+    assert.equal(id('dialog', '', { return: true }), 'dialogAccept');
+    assert.equal(id('dialog', 'j'), 'dialogDown');
+    assert.equal(id('dialog', 'y'), null);
+    assert.equal(id('pending', 'y'), 'confirmKeep');
+    assert.equal(id('pending', 'n'), 'confirmRollback');
+    assert.equal(id('pending', 'x'), 'confirmRollback');
+    assert.equal(id('pending', '', { return: true }), 'dialogAccept');
+    assert.equal(id('busy', 'y'), null);
+    assert.equal(id('busy', 'q'), 'quit');
+    for (const k of ['w', 'b', 'i', 'L', 'u', 'e', '6', 'f']) assert.equal(id('dialog', k), null, `${k} does nothing inside a dialog`);
+    assert.equal(id('normal', 'e'), 'explain');
+    assert.equal(id('normal', 'f'), 'view6');
+  });
   it('backspace matches both BS and DEL; a letter never matches with ctrl', () => {
     assert.equal(matchKey('backspace', '', { delete: true }), true);
     assert.equal(matchKey('backspace', '', { backspace: true }), true);
@@ -88,7 +108,8 @@ for (const [cols, rows] of [[80, 24], [160, 48]] as const) {
       inst.stdin.write('?');
       const f = await waitFor(inst, (x) => x.includes('esc or ? closes'), 'help');
       for (const c of KEYMAP) assert.ok(entryLine(f, c), `help lists ${c.id} (${c.keys.map(keyLabel).join(' ')})\n${f}`);
-      assert.match(f, /Firewall \(not available yet\)/);
+      assert.match(f, /Firewall/);
+      assert.doesNotMatch(f, /not available yet/, 'every firewall key is wired');
       assert.ok(Math.max(...lineWidths(f)) <= cols, 'no line wider than the terminal');
       assert.ok(f.split('\n').length <= rows, 'fits the height');
       inst.stdin.write('\u001b');
@@ -114,11 +135,15 @@ for (const [cols, rows] of [[80, 24], [160, 48]] as const) {
 }
 
 describe('firewall keys when not read-only', () => {
-  it('pressing one says it is not available yet', async () => {
+  it('pressing one opens its dialog (lockdown: the allowlist field); esc cancels it', async () => {
     const inst = renderApp(sequenceLoader([await fixtureSample()]), 80, 24);
     await waitFor(inst, (f) => f.includes('web'), 'overview');
     inst.stdin.write('L');
-    await waitFor(inst, (f) => f.includes('not available yet: Lockdown'), 'message');
+    const f = await waitFor(inst, (x) => x.includes('Sources still allowed'), 'lockdown dialog');
+    assert.match(f, /drops new inbound connections to every published port/);
+    assert.match(f, /paused \(dialog\)/, 'refreshing pauses while the dialog is open');
+    inst.stdin.write('\u001b');
+    await waitFor(inst, (x) => x.includes('Lockdown: cancelled, nothing changed'), 'cancelled');
     inst.unmount();
   });
 });

@@ -115,7 +115,7 @@ describe('diagnosis marker', () => {
     inst.stdin.write('/web\r');
     await waitFor(inst, (x) => x.includes('filter: web'), 'filtered');
     inst.stdin.write('\r');
-    const d = await waitFor(inst, (x) => x.includes('Findings'), 'detail with findings');
+    const d = await waitFor(inst, (x) => x.includes('Forwarded route') && x.includes('Findings ('), 'detail with findings');
     assert.match(d, /DROP by operator in DOCKER-USER/);
     assert.match(d, /^ X\s*user\s+DOCKER-USER\s+-s 203\.0\.113\.0\/24/m);
     inst.unmount();

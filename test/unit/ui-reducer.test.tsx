@@ -38,7 +38,7 @@ describe('ui reducer: cursor', () => {
 describe('ui reducer: views and navigation', () => {
   it('cycles views both ways and wraps', () => {
     let s = run(initialState(), { type: 'cycleView', dir: -1 });
-    assert.equal(s.view, 'interfaces');
+    assert.equal(s.view, 'findings');
     s = run(s, { type: 'cycleView', dir: 1 }, { type: 'cycleView', dir: 1 });
     assert.equal(s.view, 'detail');
   });
@@ -148,9 +148,11 @@ describe('ui keys -> actions', () => {
     assert.equal(press(typing, '', { escape: true }).state.filterEditing, false);
     assert.equal(press(run(typing, { type: 'filterInput', text: 'ab' }), '', { delete: true }).state.filters.overview, 'a');
   });
-  it('firewall keys say "not available yet", and do nothing at all when read-only', () => {
+  it('firewall keys open their dialog only where they apply, and do nothing at all when read-only', () => {
+    // No port or model to act on (this key context has none): says so, opens nothing.
     const r = press(initialState(), 'w');
-    assert.match(r.state.message?.text ?? '', /not available yet/);
+    assert.match(r.state.message?.text ?? '', /not available here/);
+    assert.equal(r.state.flow, null);
     const ro = press(initialState({ readOnly: true }), 'w', {}, true);
     assert.equal(ro.state.message, null);
     assert.deepEqual(ro.actions, []);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../../src/commands/errors.js';
-import { DEFAULT_INTERVAL_S, parseInterval, startTheme } from '../../src/commands/tui.js';
+import { DEFAULT_INTERVAL_S, actionsConfig, parseInterval, startTheme } from '../../src/commands/tui.js';
 import { DEFAULT_THEME } from '../../src/ui/theme/load.js';
 
 let dir = '';
@@ -33,5 +33,18 @@ describe('runTui options', () => {
     assert.equal(b.theme, DEFAULT_THEME);
     assert.equal(b.file, broken);
     assert.match(b.warning ?? '', /status\.ok/);
+  });
+  it('--confirm-timeout and where actions apply: the live host in --netns, nothing for --from or --read-only', () => {
+    const live = actionsConfig({ netns: 'pcl-x', stateDir: '/tmp/pcl-state-test', confirmTimeout: '5' });
+    assert.equal(live.confirmTimeoutSec, 5);
+    assert.equal(live.where, 'netns pcl-x');
+    assert.ok(live.backend);
+    assert.equal((live.backend as unknown as { stateDir: string }).stateDir, '/tmp/pcl-state-test/netns-pcl-x');
+    assert.equal(actionsConfig({}).confirmTimeoutSec, 60);
+    const cap = actionsConfig({ from: '/some/capture' });
+    assert.equal(cap.backend, null);
+    assert.match(cap.previewOnly ?? '', /capture/);
+    assert.equal(actionsConfig({ netns: 'pcl-x', readOnly: true }).backend, null);
+    for (const bad of ['-1', 'x', '1.5', '100000']) assert.throws(() => actionsConfig({ confirmTimeout: bad }), UsageError, bad);
   });
 });

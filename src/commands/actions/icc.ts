@@ -15,7 +15,7 @@ type Flags = ActionFlags & { bridge?: string };
  * bridge hands them to iptables: br_netfilter loaded and
  * net.bridge.bridge-nf-call-ip(6)tables = 1 (read inside the namespace).
  */
-async function checkBrNetfilter(netns: string | undefined, families: Array<4 | 6>): Promise<void> {
+export async function checkBrNetfilter(netns: string | undefined, families: Array<4 | 6>): Promise<void> {
   for (const fam of families) {
     const key = fam === 4 ? 'bridge-nf-call-iptables' : 'bridge-nf-call-ip6tables';
     const v = await readProcSys(`/proc/sys/net/bridge/${key}`, { netns });

@@ -12,7 +12,7 @@ import { addActionOptions, handled, runPlanned, stateDirOf, type ActionFlags } f
 import { transactions, type TxView } from './journal.js';
 import { validateSourceFlags } from '../source.js';
 
-function undoable(v: TxView): boolean {
+export function undoable(v: TxView): boolean {
   return v.outcome === 'applied' && v.fate.startsWith('confirmed') && !v.fate.includes('undone by');
 }
 

@@ -1,4 +1,5 @@
-// The view tabs with their number keys; the current one highlighted.
+// The view tabs with their number keys; the current one highlighted. The
+// app's name goes first when there is room for it and all six tabs.
 import { Box, Text } from 'ink';
 import { styleProps, useThemeState } from '../theme/context.js';
 import { VIEW_IDS, VIEW_TITLES, type ViewId } from '../state/views.js';
@@ -9,7 +10,7 @@ export function TabBar(props: { view: ViewId; width: number }) {
   return (
     <Box width={props.width} height={1} overflow="hidden">
       <Text wrap="truncate-end">
-        <Text {...styleProps(t.title)}>Portcullis </Text>
+        {props.width >= 90 ? <Text {...styleProps(t.title)}>Portcullis </Text> : null}
         {VIEW_IDS.map((v, i) => (
           <Text key={v}>
             <Text {...styleProps(t.border)}>│</Text>

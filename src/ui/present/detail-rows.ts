@@ -4,6 +4,7 @@
 // and its container's interface. Enter on a rule opens it in the rules view.
 import type { PathRule, PathStage, PublishedPort } from '../../core/model/types.js';
 import { diagnosePort, MARK } from './diagnose.js';
+import { findingLines, type FindingsIndex } from './findings-rows.js';
 import { bytes, compact, direction, hostPort, onOff, rate } from './format.js';
 import { FLOW_COLUMNS, flowRow } from './flows-rows.js';
 import { IFACE_COLUMNS } from './interfaces-rows.js';
@@ -88,13 +89,26 @@ export function detailSummary(p: PublishedPort, v: ViewData): Cell[][] {
   return [first, second];
 }
 
-export function detailRows(p: PublishedPort, v: ViewData): Row[] {
+/**
+ * The port's detail rows. `fx`: findings about this port, one line each at
+ * the top (so the path stays on the first screen); enter on one shows its
+ * explanation, fix and rules under it, wrapped to `width` (`expanded`).
+ */
+export function detailRows(p: PublishedPort, v: ViewData, fx: FindingsIndex | null = null, width = 80, expanded: string | null = null): Row[] {
   const model = v.sample.model;
   const rows: Row[] = [];
   const diag = diagnosePort(p, model);
-  if (diag.reasons.length) {
-    rows.push(group('g:findings', [cell('Findings', 'title')]));
+  const found = fx?.byPort.get(p.key) ?? [];
+  if (diag.reasons.length || found.length) {
+    rows.push(group('g:findings', [cell(`Findings (${diag.reasons.length + found.length})`, 'title'), cell(found.length ? 'enter on one explains it' : '', 'muted')]));
     diag.reasons.forEach((why, i) => rows.push(note(`find:${i}`, why, diag.level === 'error' ? 'status.error' : 'status.warn')));
+    for (const f of found) {
+      const [first, ...rest] = findingLines(f, width - 3);
+      if (!first) continue;
+      const open = expanded === f.id;
+      rows.push({ ...note(`finding:${f.id}`, `${first.text}${open ? '' : '  (enter: explain)'}`, first.tone), selectable: true, open: { kind: 'finding', id: f.id }, search: searchText(f.title, f.explanation) });
+      if (open) rest.forEach((c, i) => rows.push(note(`finding:${f.id}:${i}`, `  ${c.text}`, c.tone)));
+    }
   }
 
   const fwd = p.path.filter((s) => s.stage !== 'input');

@@ -3,10 +3,13 @@
 // row for each container without published ports. Order is the model's
 // (bridges, containers by name, ports by host port), so it holds between
 // refreshes.
+import type { Finding } from '../../core/findings/types.js';
 import type { BridgeModel, HostModel, PublishedPort } from '../../core/model/types.js';
 import { diagnosePort, MARK } from './diagnose.js';
+import { SEVERITY_MARK, SEVERITY_TONE, worst, type FindingsIndex } from './findings-rows.js';
 import { bytes, compact, direction, hostPort, onOff, rate } from './format.js';
 import { cell, searchText, type Column, type Row } from './rows.js';
+import type { Token } from '../theme/schema.js';
 import { portRate, type ViewData } from './view-data.js';
 
 export const OVERVIEW_COLUMNS: Column[] = [
@@ -26,7 +29,7 @@ export const OVERVIEW_COLUMNS: Column[] = [
 
 export const portRowKey = (p: PublishedPort) => `port:${p.key}`;
 
-function bridgeHeader(b: BridgeModel | undefined, name: string | null, members: number): Row {
+function bridgeHeader(b: BridgeModel | undefined, name: string | null, members: number, fx: FindingsIndex | null): Row {
   if (!b) {
     return {
       key: `net:${name ?? '?'}`,
@@ -45,28 +48,46 @@ function bridgeHeader(b: BridgeModel | undefined, name: string | null, members: 
   ];
   if (b.internal) segs.push(cell('internal', 'status.warn'));
   segs.push(cell(`${members} container${members === 1 ? '' : 's'}`, 'muted'));
+  const found = fx?.byBridge.get(b.name) ?? [];
+  const sev = worst(found);
+  if (sev && found[0]) segs.push(cell(`${SEVERITY_MARK[sev]} ${found[0].title}${found.length > 1 ? ` (+${found.length - 1})` : ''}`, SEVERITY_TONE[sev]));
   return {
     key: `net:${b.name}`,
     selectable: false,
     group: true,
     segments: segs,
+    ...(sev ? { cells: { mark: cell(SEVERITY_MARK[sev], SEVERITY_TONE[sev]) } } : {}),
     search: searchText(b.network, b.name, ...b.subnets, b.internal ? 'internal' : null),
     fields: { addr: b.subnets },
   };
 }
 
-function portRow(p: PublishedPort, model: HostModel, v: ViewData, bridge: BridgeModel | undefined): Row {
+/** The port's marker: the worse of the path diagnosis and its findings (severity symbols, status tokens). */
+export function portMark(diagLevel: 'ok' | 'warn' | 'error', found: readonly Finding[] | undefined): { text: string; tone: Token | undefined } {
+  const sev = worst(found);
+  const rank = { ok: 0, info: 1, warn: 2, error: 3 } as const;
+  const fromFindings = sev === 'critical' ? 'error' : sev === 'warn' ? 'warn' : sev === 'info' ? 'info' : 'ok';
+  const level = rank[fromFindings] > rank[diagLevel] ? fromFindings : diagLevel;
+  if (level === 'error') return { text: sev === 'critical' ? SEVERITY_MARK.critical : MARK.error, tone: 'status.error' };
+  if (level === 'warn') return { text: MARK.warn, tone: 'status.warn' };
+  if (level === 'info') return { text: SEVERITY_MARK.info, tone: SEVERITY_TONE.info };
+  return { text: MARK.ok, tone: undefined };
+}
+
+function portRow(p: PublishedPort, model: HostModel, v: ViewData, bridge: BridgeModel | undefined, fx: FindingsIndex | null): Row {
   const diag = diagnosePort(p, model);
   const { cur, prev } = portRate(v, p);
   const flows = v.portFlows.get(p.key)?.length ?? 0;
   const prevFlows = v.prevFlowCount.get(p.key);
-  const markTone = diag.level === 'error' ? 'status.error' : diag.level === 'warn' ? 'status.warn' : undefined;
+  const found = fx?.byPort.get(p.key);
+  const mark = portMark(diag.level, found);
+  const markTone = mark.tone;
   return {
     key: portRowKey(p),
     selectable: true,
     open: { kind: 'port', portKey: p.key },
     cells: {
-      mark: cell(MARK[diag.level], markTone),
+      mark: cell(mark.text, markTone),
       ctr: cell(p.container ?? '?', p.container ? undefined : 'muted'),
       host: cell(hostPort(p.hostIp, p.hostPort)),
       proto: cell(p.proto, 'muted'),
@@ -78,7 +99,7 @@ function portRow(p: PublishedPort, model: HostModel, v: ViewData, bridge: Bridge
       icc: cell(onOff(bridge?.icc ?? null), bridge?.icc === false ? 'status.warn' : 'muted'),
       pkts: cell(p.counters ? compact(p.counters.packets) : '-', 'muted'),
       bytes: cell(p.counters ? bytes(p.counters.bytes) : '-', 'muted'),
-      note: cell(diag.reasons[0] ?? '', markTone ?? 'muted'),
+      note: cell(diag.reasons[0] ?? found?.[0]?.title ?? '', markTone ?? 'muted'),
     },
     search: searchText(p.container, bridge?.network, p.bridge, p.hostIp, p.hostPort, p.proto, p.containerIp, p.containerPort, `${p.hostIp}:${p.hostPort}`, diag.level !== 'ok' ? diag.level : null),
     fields: { addr: [p.hostIp, p.containerIp], port: [p.hostPort, p.containerPort], proto: p.proto },
@@ -101,7 +122,7 @@ function containerRow(bridge: string, name: string, ips: string[], running: bool
   };
 }
 
-export function overviewRows(v: ViewData): Row[] {
+export function overviewRows(v: ViewData, fx: FindingsIndex | null = null): Row[] {
   const model = v.sample.model;
   const rows: Row[] = [];
   const byBridge = new Map<string | null, PublishedPort[]>();
@@ -117,20 +138,20 @@ export function overviewRows(v: ViewData): Row[] {
     const b = model.bridges.find((x) => x.name === name);
     const ports = byBridge.get(name) ?? [];
     const members = name === null ? [] : model.containers.filter((c) => c.networks.some((n) => n.bridge === name));
-    rows.push(bridgeHeader(b, name, members.length));
+    rows.push(bridgeHeader(b, name, members.length, fx));
     const shown = new Set<PublishedPort>();
     for (const c of members) {
       const mine = ports.filter((p) => p.container === c.name);
       for (const p of mine) {
         shown.add(p);
-        rows.push(portRow(p, model, v, b));
+        rows.push(portRow(p, model, v, b, fx));
       }
       if (mine.length === 0) {
         const ips = c.networks.filter((n) => n.bridge === name).flatMap((n) => [n.ipv4, n.ipv6].filter((x): x is string => !!x));
         rows.push(containerRow(name ?? '?', c.name, ips, c.running));
       }
     }
-    for (const p of ports) if (!shown.has(p)) rows.push(portRow(p, model, v, b));
+    for (const p of ports) if (!shown.has(p)) rows.push(portRow(p, model, v, b, fx));
   }
   return rows;
 }

@@ -6,6 +6,7 @@ import type { OpenTarget, UiState } from '../state/types.js';
 import { SORT_OPTIONS, type ViewId } from '../state/views.js';
 import { DETAIL_SETS, detailRows } from './detail-rows.js';
 import { filterRows } from './filter.js';
+import { FINDING_COLUMNS, findingsRows, type FindingsIndex } from './findings-rows.js';
 import { FLOW_COLUMNS, flowsRows } from './flows-rows.js';
 import { IFACE_COLUMNS, interfacesRows } from './interfaces-rows.js';
 import { OVERVIEW_COLUMNS, overviewRows } from './overview-rows.js';
@@ -32,17 +33,27 @@ export const VIEW_SETS: Record<ViewId, Record<string, Column[]>> = {
   rules: { main: RULE_COLUMNS },
   flows: { main: FLOW_COLUMNS },
   interfaces: { main: IFACE_COLUMNS },
+  findings: { main: FINDING_COLUMNS },
 };
 
-function build(view: ViewId, v: ViewData, detailPort: string | null): Row[] {
+/** Inputs of the rows besides the host data: the findings (computed apart) and the width text wraps to. */
+export interface RowsExtra {
+  findings: FindingsIndex | null;
+  width: number;
+}
+
+const NO_EXTRA: RowsExtra = { findings: null, width: 80 };
+
+function build(view: ViewId, v: ViewData, s: Pick<UiState, 'detailPort' | 'detailFinding'>, x: RowsExtra): Row[] {
   switch (view) {
-    case 'overview': return overviewRows(v);
+    case 'overview': return overviewRows(v, x.findings);
+    case 'findings': return x.findings ? findingsRows(x.findings) : [];
     case 'rules': return rulesRows(v);
     case 'flows': return flowsRows(v);
     case 'interfaces': return interfacesRows(v);
     case 'detail': {
-      const p = v.sample.model.published.find((x) => x.key === detailPort);
-      return p ? detailRows(p, v) : [];
+      const p = v.sample.model.published.find((y) => y.key === s.detailPort);
+      return p ? detailRows(p, v, x.findings, x.width, s.detailFinding) : [];
     }
   }
 }
@@ -56,11 +67,16 @@ export interface ListRows {
 }
 
 /** Built, filtered and sorted rows: recomputed on refresh, filter or sort, not on cursor moves. */
-export function listRows(view: ViewId, v: ViewData | null, s: Pick<UiState, 'filters' | 'sorts' | 'detailPort'>): ListRows {
+export function listRows(
+  view: ViewId,
+  v: ViewData | null,
+  s: Pick<UiState, 'filters' | 'sorts' | 'detailPort'> & { detailFinding?: string | null },
+  x: RowsExtra = NO_EXTRA,
+): ListRows {
   const sets = VIEW_SETS[view];
   const showTitles = view !== 'detail';
   if (!v) return { rows: [], keys: [], total: 0, sets, showTitles };
-  const all = build(view, v, s.detailPort);
+  const all = build(view, v, { detailPort: s.detailPort, detailFinding: s.detailFinding ?? null }, x);
   const sort = s.sorts[view];
   const by = sort.index === 0 ? null : (SORT_OPTIONS[view][sort.index] ?? null);
   const rows = sortRows(filterRows(all, s.filters[view]), by, sort.reverse);
@@ -75,6 +91,6 @@ export function withSelection(l: ListRows, cursor: UiState['cursors'][ViewId]): 
   return { ...l, selectedKey, selectedOpen: sel?.open ?? null };
 }
 
-export function selectRows(view: ViewId, v: ViewData | null, s: UiState): ViewRows {
-  return withSelection(listRows(view, v, s), s.cursors[view]);
+export function selectRows(view: ViewId, v: ViewData | null, s: UiState, x: RowsExtra = NO_EXTRA): ViewRows {
+  return withSelection(listRows(view, v, s, x), s.cursors[view]);
 }

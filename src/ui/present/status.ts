@@ -38,7 +38,7 @@ export function statusSegments(i: StatusInput): Cell[] {
   if (m) segs.push(cell(m.meta.netns ? `netns ${m.meta.netns}` : (m.meta.hostname ?? 'host ?'), 'accent'));
   else segs.push(cell(i.data.reading ? 'reading the host…' : 'no data yet', 'muted'));
   if (i.paused) segs.push(cell('PAUSED', 'status.warn'));
-  else if (i.dialogOpen) segs.push(cell('paused (help)', 'muted'));
+  else if (i.dialogOpen) segs.push(cell('paused (dialog)', 'muted'));
   if (i.readOnly) segs.push(cell('READ-ONLY', 'accent'));
   if (i.data.error) {
     const retry = Math.round(backoffMs(i.intervalMs, i.data.failures) / 1000);

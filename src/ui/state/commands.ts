@@ -2,6 +2,8 @@
 // and a command becomes reducer actions plus at most one effect the caller
 // performs (refresh, quit). Pure, so the whole key path is testable without
 // rendering.
+import { startFlow, type FlowContext } from '../actions/flow.js';
+import type { FlowKind } from '../actions/types.js';
 import { resolveCommand, type Command, type KeyPress } from '../keymap.js';
 import { modeOf, reducer } from './reducer.js';
 import type { Action, OpenTarget, UiState } from './types.js';
@@ -16,6 +18,12 @@ export interface KeyContext {
   selectedOpen: OpenTarget | null;
   /** Rows the list shows at once (page up/down). */
   pageSize: number;
+  /** What an action key acts on (the port or bridge the view points at); absent: actions cannot open. */
+  flow?: FlowContext;
+  /** The last useful scroll of the open dialog's text (preview, result); 0 when it fits. */
+  scrollMax?: number;
+  /** Lines the open dialog's scrolling text shows at once. */
+  dialogPage?: number;
 }
 
 export interface KeyResult {
@@ -29,14 +37,35 @@ const VIEW_OF_COMMAND: Partial<Record<Command['id'], ViewId>> = {
   view3: 'rules',
   view4: 'flows',
   view5: 'interfaces',
+  view6: 'findings',
 };
 
-export function commandActions(cmd: Command, ctx: KeyContext): KeyResult {
+const FLOW_OF_COMMAND: Partial<Record<Command['id'], FlowKind>> = {
+  whitelist: 'whitelist',
+  blockProxy: 'block-proxy',
+  iccToggle: 'icc',
+  lockdown: 'lockdown',
+  undo: 'undo',
+  explain: 'explain',
+};
+
+export function commandActions(cmd: Command, ctx: KeyContext & { view?: ViewId }): KeyResult {
   const a = (...actions: Action[]): KeyResult => ({ actions, effects: [] });
   const page = Math.max(1, ctx.pageSize - 1);
   if (cmd.pending) return a({ type: 'message', text: `not available yet: ${cmd.description}`, tone: 'info' });
   const view = VIEW_OF_COMMAND[cmd.id];
   if (view) return a({ type: 'setView', view });
+  const kind = FLOW_OF_COMMAND[cmd.id];
+  if (kind) {
+    if (!ctx.flow) return a({ type: 'message', text: `${cmd.description}: not available here`, tone: 'info' });
+    const started = startFlow(kind, ctx.flow);
+    if ('message' in started) return a({ type: 'message', text: started.message, tone: 'warn' });
+    // Explain shows its walk inside the port's detail view.
+    const open: Action[] = kind === 'explain' && started.flow.port && ctx.view !== 'detail' ? [{ type: 'open', target: { kind: 'port', portKey: started.flow.port.key } }] : [];
+    return a(...open, { type: 'flowStart', flow: started.flow });
+  }
+  const dpage = Math.max(1, (ctx.dialogPage ?? ctx.pageSize) - 1);
+  const max = ctx.scrollMax ?? 0;
   switch (cmd.id) {
     case 'up': return a({ type: 'move', delta: -1, keys: ctx.keys });
     case 'down': return a({ type: 'move', delta: 1, keys: ctx.keys });
@@ -59,6 +88,17 @@ export function commandActions(cmd: Command, ctx: KeyContext): KeyResult {
     case 'filterAccept': return a({ type: 'filterAccept' });
     case 'filterCancel': return a({ type: 'filterCancel' });
     case 'filterDelete': return a({ type: 'filterDelete' });
+    case 'promptAccept':
+    case 'dialogAccept': return a({ type: 'flowAccept' });
+    case 'promptCancel':
+    case 'dialogCancel': return a({ type: 'flowCancel' });
+    case 'promptDelete': return a({ type: 'flowDelete' });
+    case 'dialogUp': return a({ type: 'flowMove', delta: -1, max });
+    case 'dialogDown': return a({ type: 'flowMove', delta: 1, max });
+    case 'dialogPageUp': return a({ type: 'flowMove', delta: -dpage, max });
+    case 'dialogPageDown': return a({ type: 'flowMove', delta: dpage, max });
+    case 'confirmKeep': return a({ type: 'flowKeep' });
+    case 'confirmRollback': return a({ type: 'flowRollback' });
     default: return a();
   }
 }
@@ -88,10 +128,11 @@ export function keyToResult(state: UiState, commands: readonly Command[], input:
   const cmd = resolveCommand(commands, mode, input, key);
   const pre: Action[] = state.message ? [{ type: 'clearMessage' }] : [];
   if (cmd) {
-    const r = commandActions(cmd, ctx);
+    const r = commandActions(cmd, { ...ctx, view: state.view });
     return { actions: [...pre, ...r.actions], effects: r.effects };
   }
   if (mode === 'filter' && input && !key.ctrl && !key.meta) return { actions: [...pre, { type: 'filterInput', text: input }], effects: [] };
+  if (mode === 'prompt' && input && !key.ctrl && !key.meta) return { actions: [...pre, { type: 'flowInput', text: input }], effects: [] };
   return { actions: pre, effects: [] };
 }
 

@@ -1,5 +1,7 @@
 // The UI reducer: pure, (state, action) -> state. Tested as plain functions
 // (test/unit/ui-reducer.test.tsx).
+import { flowReducer } from '../actions/flow.js';
+import type { Mode } from '../keymap.js';
 import type { Action, Cursor, UiState } from './types.js';
 import { SORT_OPTIONS, VIEW_IDS, type ViewId } from './views.js';
 
@@ -15,7 +17,9 @@ export function initialState(opts: { readOnly?: boolean; view?: ViewId } = {}): 
     sorts: per(() => ({ index: 0, reverse: false })),
     paused: false,
     dialog: null,
+    flow: null,
     detailPort: null,
+    detailFinding: null,
     back: [],
     message: null,
     readOnly: !!opts.readOnly,
@@ -70,6 +74,7 @@ export function reducer(s: UiState, a: Action): UiState {
       return setView(s, VIEW_IDS[(i + a.dir + n) % n] as ViewId);
     }
     case 'open': {
+      if (a.target.kind === 'finding') return { ...s, detailFinding: s.detailFinding === a.target.id ? null : a.target.id };
       const entry = { view: s.view, cursor: s.cursors[s.view], detailPort: s.detailPort };
       if (a.target.kind === 'port') {
         const next = withCursor({ ...s, view: 'detail', detailPort: a.target.portKey }, 'detail', { index: 0, key: null });
@@ -121,6 +126,24 @@ export function reducer(s: UiState, a: Action): UiState {
       return { ...s, message: { text: a.text, tone: a.tone } };
     case 'clearMessage':
       return s.message ? { ...s, message: null } : s;
+    case 'flowStart':
+      return { ...s, flow: a.flow, dialog: 'action', filterEditing: false };
+    case 'flowInput':
+    case 'flowDelete':
+    case 'flowAccept':
+    case 'flowCancel':
+    case 'flowMove':
+    case 'flowKeep':
+    case 'flowRollback':
+    case 'flowResult':
+    case 'flowExpired': {
+      if (!s.flow) return s;
+      const out = flowReducer(s.flow, a);
+      const message = out.message ? { text: out.message.text, tone: out.message.tone } : s.message;
+      if (out.flow === null) return { ...s, flow: null, dialog: s.dialog === 'action' ? null : s.dialog, message };
+      if (out.flow === s.flow && message === s.message) return s;
+      return { ...s, flow: out.flow, message };
+    }
   }
 }
 
@@ -129,8 +152,16 @@ export function refreshPaused(s: UiState): boolean {
   return s.paused || s.dialog !== null;
 }
 
-export function modeOf(s: UiState): 'normal' | 'help' | 'filter' {
+export function modeOf(s: UiState): Mode {
   if (s.filterEditing) return 'filter';
   if (s.dialog === 'help') return 'help';
+  if (s.flow) {
+    switch (s.flow.step.step) {
+      case 'text': return 'prompt';
+      case 'busy': return 'busy';
+      case 'pending': return 'pending';
+      default: return 'dialog';
+    }
+  }
   return 'normal';
 }

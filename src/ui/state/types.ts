@@ -1,6 +1,8 @@
 // UI state and every action that changes it. One reducer (reducer.ts) owns
 // it; nothing else mutates UI state. Data from the host is not UI state: it
 // lives in the data context (hooks/useHostModel.ts).
+import type { FlowAction } from '../actions/flow.js';
+import type { Flow } from '../actions/types.js';
 import type { ViewId } from './views.js';
 
 /** Where the cursor is: by row key (stable across refreshes), index as the fallback. */
@@ -15,7 +17,9 @@ export type OpenTarget =
   /** A chain header row in the rules view (row key). */
   | { kind: 'chain'; rowKey: string }
   /** A rule row in the rules view (row key). */
-  | { kind: 'rule'; rowKey: string };
+  | { kind: 'rule'; rowKey: string }
+  /** A finding in the port detail: enter shows or hides its explanation in place. */
+  | { kind: 'finding'; id: string };
 
 export interface BackEntry {
   view: ViewId;
@@ -33,9 +37,14 @@ export interface UiState {
   filterEditing: boolean;
   sorts: Record<ViewId, { index: number; reverse: boolean }>;
   paused: boolean;
-  dialog: 'help' | null;
+  /** An open dialog: help, or an action / explain dialog (`flow`). Refreshing pauses while one is open. */
+  dialog: 'help' | 'action' | null;
+  /** The action or explain dialog (actions/types.ts); set exactly when dialog is 'action'. */
+  flow: Flow | null;
   /** Key of the published port the detail view shows. */
   detailPort: string | null;
+  /** The finding whose explanation the port detail shows under its title (enter toggles). */
+  detailFinding: string | null;
   /** Where esc/backspace returns to: entered ports and followed jumps. */
   back: BackEntry[];
   message: { text: string; tone: Tone } | null;
@@ -60,4 +69,7 @@ export type Action =
   | { type: 'openHelp' }
   | { type: 'closeDialog' }
   | { type: 'message'; text: string; tone: Tone }
-  | { type: 'clearMessage' };
+  | { type: 'clearMessage' }
+  /** Open an action or explain dialog (actions/flow.ts startFlow). */
+  | { type: 'flowStart'; flow: Flow }
+  | FlowAction;

@@ -1,6 +1,6 @@
 // The views, in tab / number-key order, and the sort orders each offers.
 // Pure data shared by the reducer, the tab bar and the views.
-export const VIEW_IDS = ['overview', 'detail', 'rules', 'flows', 'interfaces'] as const;
+export const VIEW_IDS = ['overview', 'detail', 'rules', 'flows', 'interfaces', 'findings'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 export const VIEW_TITLES: Record<ViewId, string> = {
@@ -9,6 +9,7 @@ export const VIEW_TITLES: Record<ViewId, string> = {
   rules: 'Rules',
   flows: 'Flows',
   interfaces: 'Interfaces',
+  findings: 'Findings',
 };
 
 /**
@@ -23,4 +24,5 @@ export const SORT_OPTIONS: Record<ViewId, readonly string[]> = {
   rules: ['order', 'pkt/s', 'packets'],
   flows: ['port', 'client', 'state', 'timeout', 'bytes'],
   interfaces: ['name', 'rx B/s', 'tx B/s'],
+  findings: ['severity', 'kind'],
 };
