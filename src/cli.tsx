@@ -65,6 +65,9 @@ sourceOptions(program)
       process.exit(EXIT.usage);
     }
     // Loaded only for the TUI, so subcommands start without Ink and React.
+    // React's development build (the default without NODE_ENV) checks and
+    // logs every render: several times the CPU of the production build.
+    process.env.NODE_ENV ??= 'production';
     const { runTui } = await import('./commands/tui.js');
     await runTui({
       netns: opts.netns,

@@ -7,6 +7,7 @@
 import { render } from 'ink';
 import { sshClientOf } from '../apply/state.js';
 import { watchEvents } from '../host/docker-api.js';
+import { RefreshEngine } from '../host/refresh.js';
 import { watchConntrack } from '../host/sources/conntrack.js';
 import { App } from '../ui/app.js';
 import type { ActionsConfig } from '../ui/actions/backend.js';
@@ -80,6 +81,27 @@ export function liveFeeds(opts: SourceFlags): Feeds {
   };
 }
 
+/**
+ * The live data source of the TUI: the refresh engine (src/host/refresh.ts)
+ * reads counters every tick, flows from conntrack events and Docker after
+ * Docker events, and builds the model incrementally.
+ */
+export function liveSource(opts: SourceFlags): { load: Loader; feeds: Feeds; engine: RefreshEngine } {
+  const engine = new RefreshEngine({ netns: opts.netns, dockerHost: opts.dockerHost });
+  return {
+    engine,
+    load: async (signal) => {
+      const r = await engine.tick(signal);
+      return { model: r.model, rulesets: r.snapshot.rulesets };
+    },
+    feeds: {
+      docker: (onEvent, signal) => engine.followDocker(onEvent, signal),
+      samples: (onSample, signal, onError) =>
+        engine.followFlows((r) => onSample({ model: r.model, rulesets: r.snapshot.rulesets }), signal, onError),
+    },
+  };
+}
+
 // Alternate screen: the shell's scrollback is untouched and comes back on exit.
 const ENTER_ALT = '\u001b[?1049h\u001b[H';
 const LEAVE_ALT = '\u001b[?1049l';
@@ -92,8 +114,9 @@ export async function runTui(opts: TuiOptions): Promise<void> {
   const theme = await startTheme(opts.theme);
   const actions = actionsConfig(opts);
   const flags: SourceFlags = { netns: opts.netns, dockerHost: opts.dockerHost, from: opts.from };
-  const load: Loader = async () => sampleFromCapture(await readSource(flags));
-  const feeds = opts.from === undefined ? liveFeeds(flags) : undefined;
+  const live = opts.from === undefined ? liveSource(flags) : null;
+  const load: Loader = live ? live.load : async () => sampleFromCapture(await readSource(flags));
+  const feeds = live ? live.feeds : undefined;
 
   const out = process.stdout;
   let restored = false;

@@ -10,7 +10,7 @@ import { parseDockerProxyLines } from './parse/docker-proxy.js';
 import { parseContainerIfaces } from './parse/container-ifaces.js';
 import { parseSysctl } from './parse/sysctl.js';
 
-const RULESET_FILES: ReadonlyArray<{ file: CaptureFile; family: Family; backend: Backend }> = [
+export const RULESET_FILES: ReadonlyArray<{ file: CaptureFile; family: Family; backend: Backend }> = [
   { file: 'iptables-save.txt', family: 4, backend: 'nft' },
   { file: 'iptables-legacy-save.txt', family: 4, backend: 'legacy' },
   { file: 'ip6tables-save.txt', family: 6, backend: 'nft' },

@@ -14,7 +14,27 @@ import { readIptables } from './sources/iptables.js';
 import { readLinks } from './sources/links.js';
 import { readSysctl } from './sources/sysctl.js';
 
+/** The sources a read can be limited to (LiveOptions.only / skip). */
+export type LiveSourceName = 'iptables' | 'iptables-legacy' | 'conntrack' | 'links' | 'docker' | 'proxies' | 'sysctl';
+
+export const SOURCE_FILES: Record<LiveSourceName, readonly CaptureFile[]> = {
+  iptables: ['iptables-save.txt', 'ip6tables-save.txt'],
+  'iptables-legacy': ['iptables-legacy-save.txt', 'ip6tables-legacy-save.txt'],
+  conntrack: ['conntrack.txt'],
+  links: ['ip-link.json', 'ip-addr.json'],
+  docker: ['containers.json', 'networks.json', 'container-ifaces.json'],
+  proxies: ['docker-proxy.txt'],
+  sysctl: ['sysctl.txt'],
+};
+
 export interface LiveOptions {
+  /**
+   * Read only these sources (default: all), or all but `skip`. The files of
+   * a source not read are absent from the capture and from meta.unavailable:
+   * a caller that merges reads (src/host/refresh.ts) keeps its last copy.
+   */
+  only?: readonly LiveSourceName[];
+  skip?: readonly LiveSourceName[];
   /** Read inside this network namespace (`ip netns add` name). */
   netns?: string;
   /** `--docker-host`: unix:///path or a path; default DOCKER_HOST, else /var/run/docker.sock. */
@@ -63,21 +83,28 @@ export async function readLiveDetailed(opts: LiveOptions = {}): Promise<LiveRead
   };
 
   let dockerVersion: string | null = null;
+  const wanted = (name: LiveSourceName) => (opts.only === undefined || opts.only.includes(name)) && !(opts.skip ?? []).includes(name);
+  const none = async (): Promise<SourceResult> => ({ files: {}, unavailable: {}, notes: [], timings: {} });
   const parts = await Promise.all([
-    guard(['iptables-save.txt', 'ip6tables-save.txt', 'iptables-legacy-save.txt', 'ip6tables-legacy-save.txt'], () =>
-      readIptables(common),
-    ),
-    guard(['conntrack.txt'], () => readConntrack(common)),
-    guard(['ip-link.json', 'ip-addr.json'], () => readLinks(common)),
-    guard(['containers.json', 'networks.json', 'container-ifaces.json'], async () => {
-      const r = await readDockerSource({ ...common, dockerHost: opts.dockerHost });
-      dockerVersion = r.dockerVersion;
-      // Container interfaces need the containers' pids, so they come second.
-      const ifaces = await readContainerIfaces(r.files['containers.json'], r.unavailable['containers.json']);
-      return mergeResults([r, ifaces]);
-    }),
-    guard(['docker-proxy.txt'], () => readDockerProxies({ netns: opts.netns })),
-    guard(['sysctl.txt'], () => readSysctl(common)),
+    wanted('iptables') || wanted('iptables-legacy')
+      ? (() => {
+          const files = [...(wanted('iptables') ? SOURCE_FILES.iptables : []), ...(wanted('iptables-legacy') ? SOURCE_FILES['iptables-legacy'] : [])];
+          return guard(files, () => readIptables({ ...common, files }));
+        })()
+      : none(),
+    wanted('conntrack') ? guard(['conntrack.txt'], () => readConntrack(common)) : none(),
+    wanted('links') ? guard(['ip-link.json', 'ip-addr.json'], () => readLinks(common)) : none(),
+    wanted('docker')
+      ? guard(['containers.json', 'networks.json', 'container-ifaces.json'], async () => {
+          const r = await readDockerSource({ ...common, dockerHost: opts.dockerHost });
+          dockerVersion = r.dockerVersion;
+          // Container interfaces need the containers' pids, so they come second.
+          const ifaces = await readContainerIfaces(r.files['containers.json'], r.unavailable['containers.json']);
+          return mergeResults([r, ifaces]);
+        })
+      : none(),
+    wanted('proxies') ? guard(['docker-proxy.txt'], () => readDockerProxies({ netns: opts.netns })) : none(),
+    wanted('sysctl') ? guard(['sysctl.txt'], () => readSysctl(common)) : none(),
   ]);
   const merged = mergeResults(parts);
 
@@ -88,7 +115,12 @@ export async function readLiveDetailed(opts: LiveOptions = {}): Promise<LiveRead
   // Files and reasons in the canonical order, so captures compare and diff well.
   const files: RawCapture['files'] = {};
   const unavailable: RawCapture['meta']['unavailable'] = {};
+  const skipped = new Set<CaptureFile>();
+  for (const [name, list] of Object.entries(SOURCE_FILES) as Array<[LiveSourceName, readonly CaptureFile[]]>) {
+    if (!wanted(name)) for (const f of list) skipped.add(f);
+  }
   for (const f of CAPTURE_FILES) {
+    if (skipped.has(f)) continue;
     const text = merged.files[f];
     if (text !== undefined) files[f] = text;
     else unavailable[f] = merged.unavailable[f] ?? 'not read';

@@ -190,6 +190,12 @@ const SENSITIVE_PORTS = new Map<number, string>([
  * `ctx.addresses` and `ctx.rulesets` make the explain-based checks exact
  * (addrtype LOCAL, chain policies); `ctx.sysctls` feeds the ICC check.
  */
+/**
+ * Explain budget for answers someone is waiting for (`status`, the TUI): about
+ * 2 s on a host with ~13k rules and 3,000 ports, every port on a normal host.
+ */
+export const QUICK_EXPLAIN_BUDGET = 64;
+
 export function findFindings(model: HostModel, given: FindingsContext = {}): Finding[] {
   // The model carries the snapshot's addresses and rulesets; a caller may still pass others.
   const ctx: FindingsContext = {
@@ -208,12 +214,18 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   }
   const bridgeNames = model.bridges.map((b) => b.name);
 
-  // Explain results are shared by several checks.
+  // Explain results are shared by several checks; past the budget, null (the check is skipped).
   const cache = new Map<string, ExplainResult>();
-  const ask = (family: Family, proto: string, dport: number, dst: string | null, src: string | null): ExplainResult => {
+  const budget = ctx.maxExplains ?? Infinity;
+  const skippedPorts = new Set<string>();
+  const ask = (family: Family, proto: string, dport: number, dst: string | null, src: string | null): ExplainResult | null => {
     const k = `${family}/${proto}/${dport}/${dst}/${src}`;
     let r = cache.get(k);
     if (!r) {
+      if (cache.size >= budget) {
+        skippedPorts.add(`${family}/${proto}/${dport}`);
+        return null;
+      }
       // A packet from outside carries mark 0 unless something outside iptables sets one.
       r = explain(model, host, { src, dst, dport, proto, family, mark: 0 });
       cache.set(k, r);
@@ -261,9 +273,9 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
       const inputPolicyDrop = ctx.rulesets?.find((rs) => rs.family === p.family && rs.backend === r.backend)?.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'INPUT')?.policy === 'DROP';
       const allowList = r.target === 'ACCEPT' && hasSourceMatch(r) && (later.length > 0 || inputPolicyDrop);
       const ext = anyExternal(p);
-      const open = ext.routes.some((x) => x.verdict.kind === 'delivered' && x.verdict.route === 'forward');
+      const open = ext?.routes.some((x) => x.verdict.kind === 'delivered' && x.verdict.route === 'forward') ?? false;
       // Some sources are kept from the DNAT (a nat rule returns early): for them this INPUT rule does count.
-      const inputSeen = ext.routes.some((x) => x.steps.some((st) => st.hook === 'filter INPUT' && st.rule?.key === ref.key));
+      const inputSeen = ext?.routes.some((x) => x.steps.some((st) => st.hook === 'filter INPUT' && st.rule?.key === ref.key)) ?? false;
       const severity: Severity = inputSeen ? 'info' : blocking || allowList ? 'critical' : r.target === 'ACCEPT' && !hasSourceMatch(r) ? 'info' : 'warn';
       const intent = blocking ? 'meant to block it' : allowList ? 'meant to let only some sources in (the rest refused further down)' : 'meant to admit it';
       const explanation =
@@ -350,6 +362,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   // 5 and 6. Published ports open to everyone; restrictions the docker-proxy route skips.
   for (const p of forwarded) {
     const res = anyExternal(p);
+    if (!res) continue;
     const delivered = res.routes.filter((x) => x.verdict.kind === 'delivered');
     const blocked = res.routes.filter((x) => x.verdict.kind === 'dropped' || x.verdict.kind === 'rejected');
     const v6twin = model.published.find((q) => q !== p && q.family !== p.family && q.proto === p.proto && q.hostPort === p.hostPort && q.proxy && q.dnat === null && isAnyAddr(q.hostIp));
@@ -386,7 +399,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     // (a) the other family reaches the container through docker-proxy.
     if (v6twin) {
       const r6 = anyExternal(v6twin);
-      if (r6.routes.some((x) => x.verdict.kind === 'delivered' && x.verdict.route === 'docker-proxy')) {
+      if (r6?.routes.some((x) => x.verdict.kind === 'delivered' && x.verdict.route === 'docker-proxy')) {
         const explanation =
           `${portName(p)} is restricted on the forwarded path (${restrictionText}), but docker-proxy also listens on ${portName(v6twin)}: the network has no IPv${v6twin.family} DNAT for it, ` +
           `so IPv${v6twin.family} clients go through ip${v6twin.family === 6 ? '6' : ''}tables INPUT to docker-proxy, which connects to ${target(p)} from the host, and the IPv${p.family} restriction never applies. ` +
@@ -398,7 +411,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     if (p.proxy && (isAnyAddr(p.hostIp) || p.hostIp === '127.0.0.1' || p.hostIp === '::1')) {
       const lo = p.family === 4 ? '127.0.0.1' : '::1';
       const rl = ask(p.family, p.proto, p.hostPort, lo, lo);
-      if (rl.routes.some((x) => x.verdict.kind === 'delivered' && x.verdict.route === 'docker-proxy')) {
+      if (rl?.routes.some((x) => x.verdict.kind === 'delivered' && x.verdict.route === 'docker-proxy')) {
         const explanation =
           `${portName(p)} is restricted on the forwarded path (${restrictionText}), but from the host itself ${fmtIp(lo)}:${p.hostPort} is served by docker-proxy through filter INPUT (-i lo), ` +
           `which connects to ${target(p)}: every local user and process, and anything tunnelled in (ssh -L), gets through. Block the loopback docker-proxy route if that matters (Portcullis' block-proxy with loopback).`;
@@ -515,6 +528,13 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
       `${chain} holds ${refs.length} Portcullis rule${refs.length > 1 ? 's' : ''}, but no rule jumps to it from ${parent}: something rewrote that chain (a firewall reload, a Docker restart, a flush), so none of these rules apply now. ` +
       `Re-apply Portcullis' rules to restore the jump.`;
     out.push(make('portcullis-jump-missing', 'critical', { kind: 'chain', family, backend, table, chain }, `${chain} (IPv${family}) is not jumped to: its rules are inactive`, explanation, refs, { action: 'reapply', chain, family }));
+  }
+
+  if (skippedPorts.size > 0) {
+    const explanation =
+      `This host has more published ports than the findings pass explains at once (${budget} packets): ${skippedPorts.size} port(s) were not checked for ` +
+      `being open to every source or reachable around a restriction through docker-proxy. Use \`portcullis explain --src ADDR --dst PORT\` for a port you care about.`;
+    out.push(make('checks-incomplete', 'info', { kind: 'host', family: null }, `Per-port checks skipped for ${skippedPorts.size} port(s) (explain budget of ${budget} reached)`, explanation, [], null));
   }
 
   const rank: Record<Severity, number> = { critical: 0, warn: 1, info: 2 };

@@ -16,7 +16,9 @@ export type FindingKind =
   | 'both-backends'
   | 'forward-policy-accept'
   | 'icc-without-br-netfilter'
-  | 'portcullis-jump-missing';
+  | 'portcullis-jump-missing'
+  /** The explain-based checks stopped at their budget on a large host: said, not hidden. */
+  | 'checks-incomplete';
 
 export interface FindingRule {
   /** RuleRef key (stable across refreshes). */
@@ -70,4 +72,13 @@ export interface FindingsContext {
    * namespace (null: unknown).
    */
   sysctls?: { brNetfilter: boolean | null } | null;
+  /**
+   * At most this many packets are explained (the per-port checks: open to
+   * every source, docker-proxy bypasses, INPUT rules). Each explain walks the
+   * rules and may fork on matches it cannot evaluate, so on a host with
+   * thousands of ports the whole pass would take minutes; past the budget the
+   * remaining ports are skipped and a 'checks-incomplete' finding says how
+   * many. Default: no limit.
+   */
+  maxExplains?: number;
 }

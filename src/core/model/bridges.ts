@@ -32,55 +32,75 @@ function bridgesInRules(rs: Ruleset): Set<string> {
   return names;
 }
 
-function factsFromRules(rs: Ruleset, bridge: string): RuleFacts {
-  const facts: RuleFacts = { subnets: new Set(), icc: null, masquerade: false, internal: false };
-  let iccDecided = false;
+/**
+ * Facts about every interface Docker's rules speak of, in one pass over the
+ * ruleset (a pass per bridge is quadratic on hosts with hundreds of
+ * networks). For each bridge the result is what a pass over the rules in
+ * order, looking only at that bridge, finds: the first ICC rule decides.
+ */
+function factsFromRules(rs: Ruleset): Map<string, RuleFacts> {
+  const all = new Map<string, RuleFacts>();
+  const iccDecided = new Set<string>();
+  const factsOf = (bridge: string): RuleFacts => {
+    let f = all.get(bridge);
+    if (!f) all.set(bridge, (f = { subnets: new Set(), icc: null, masquerade: false, internal: false }));
+    return f;
+  };
   for (const t of rs.tables) {
     for (const c of t.chains) {
+      const isolation = t.name === 'filter' && ISOLATION_CHAINS.test(c.name);
       for (const r of c.rules) {
         const i = optionValue(r, '-i');
         const o = optionValue(r, '-o');
+        if (!i && !o) continue; // every fact below names the bridge with -i or -o
         const s = optionValue(r, '-s');
         const d = optionValue(r, '-d');
-        // Only options we did not look at make the rule "more specific".
-        const others = r.matches.filter((m) => !['-i', '-o', '-s', '-d', '-m', '--in-interface', '--out-interface'].includes(m.flag));
 
-        if (t.name === 'nat' && r.target === 'MASQUERADE' && s && !s.negated && o && o.negated && o.value === bridge) {
-          facts.masquerade = true;
+        if (t.name === 'nat' && r.target === 'MASQUERADE' && s && !s.negated && o && o.negated) {
+          const f = factsOf(o.value);
+          f.masquerade = true;
           const net = networkText(s.value);
-          if (net) facts.subnets.add(net);
+          if (net) f.subnets.add(net);
         }
-        if (t.name === 'filter' && ISOLATION_CHAINS.test(c.name) && r.target === 'DROP') {
+        if (isolation && r.target === 'DROP') {
           // Internal networks: `! -s SUBNET -o br -j DROP` and `! -d SUBNET -i br -j DROP`.
-          if (o && !o.negated && o.value === bridge && s?.negated) {
-            facts.internal = true;
+          if (o && !o.negated && s?.negated) {
+            const f = factsOf(o.value);
+            f.internal = true;
             const net = networkText(s.value);
-            if (net) facts.subnets.add(net);
+            if (net) f.subnets.add(net);
           }
-          if (i && !i.negated && i.value === bridge && d?.negated) {
-            facts.internal = true;
+          if (i && !i.negated && d?.negated) {
+            const f = factsOf(i.value);
+            f.internal = true;
             const net = networkText(d.value);
-            if (net) facts.subnets.add(net);
+            if (net) f.subnets.add(net);
           }
         }
         // ICC: the first `-i br -o br` ACCEPT/DROP (or 28.x `-i br -j ACCEPT`) in a filter chain.
-        if (!iccDecided && t.name === 'filter' && others.length === 0 && !s && !d && i && !i.negated && i.value === bridge) {
+        if (t.name === 'filter' && !s && !d && i && !i.negated && !iccDecided.has(i.value)) {
+          // Only options we did not look at make the rule "more specific".
+          const others = r.matches.some((m) => !['-i', '-o', '-s', '-d', '-m', '--in-interface', '--out-interface'].includes(m.flag));
+          if (others) continue;
+          const bridge = i.value;
           if (o && !o.negated && o.value === bridge && (r.target === 'ACCEPT' || r.target === 'DROP')) {
-            facts.icc = r.target === 'ACCEPT';
-            iccDecided = true;
+            factsOf(bridge).icc = r.target === 'ACCEPT';
+            iccDecided.add(bridge);
           } else if (!o && r.target === 'ACCEPT' && (c.name === 'FORWARD' || c.name.startsWith('DOCKER'))) {
             // Engine 28+: `-i br -j ACCEPT` (FORWARD in 28.0.0, DOCKER-FORWARD later) accepts
             // everything leaving the bridge, itself included: ICC on. ICC off puts
             // `-i br -o br -j DROP` before it, which decides first.
-            facts.icc = true;
-            iccDecided = true;
+            factsOf(bridge).icc = true;
+            iccDecided.add(bridge);
           }
         }
       }
     }
   }
-  return facts;
+  return all;
 }
+
+const NO_FACTS: RuleFacts = { subnets: new Set(), icc: null, masquerade: false, internal: false };
 
 export function buildBridges(
   rulesets: Ruleset[],
@@ -112,11 +132,12 @@ export function buildBridges(
 
   const fromRules = new Set<string>();
   for (const rs of rulesets) {
+    const facts = factsFromRules(rs);
     for (const name of bridgesInRules(rs)) {
       fromRules.add(name);
       const b = get(name);
       if (!b.sources.includes('rules')) b.sources.push('rules');
-      const f = factsFromRules(rs, name);
+      const f = facts.get(name) ?? NO_FACTS;
       for (const s of f.subnets) if (!b.subnets.includes(s)) b.subnets.push(s);
       if (f.icc !== null && b.icc === null) b.icc = f.icc;
       else if (f.icc === false) b.icc = false;

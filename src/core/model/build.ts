@@ -6,7 +6,7 @@ import { buildBridges } from './bridges.js';
 import { buildContainers } from './containers.js';
 import { flowsOfPort, indexFlows } from './flows.js';
 import { familyInfo } from './layout.js';
-import { buildPath, indexChains, type ChainIndex } from './path.js';
+import { buildPath, indexChains, indexPaths, type PathIndex } from './path.js';
 import { provenanceOf } from './provenance.js';
 import { joinPublished, publishedFromRules } from './published.js';
 import type { BridgeModel, DirectAccess, HostModel, PublishedPort, RuleRef } from './types.js';
@@ -68,12 +68,13 @@ export function buildModel(snap: Snapshot): HostModel {
   const bridgeRulesets = [...primary.values()];
   const bridges = buildBridges(bridgeRulesets, snap.networks, snap.links, layoutOf, warnings);
 
-  const bridgeOfIp = (ip: string): string | null => bridgeForIp(bridges, ip);
+  const bridgeOfIp = bridgeLookup(bridges);
   const primaryRefs = refs.filter((r) => primary.get(r.rule.family) === rulesetOf(snap.rulesets, r.rule));
   const published = joinPublished(publishedFromRules(primaryRefs), snap.containers, snap.proxies, bridgeOfIp, warnings);
 
-  const indexes = new Map<Family, ChainIndex>();
-  for (const [f, rs] of primary) indexes.set(f, indexChains(rs));
+  const bridgeNames = new Set(bridges.map((b) => b.name));
+  const indexes = new Map<Family, PathIndex>();
+  for (const [f, rs] of primary) indexes.set(f, indexPaths(indexChains(rs), bridgeNames));
   const refOf = (r: Rule): RuleRef => byRule.get(r) ?? { key: ruleKeyPrefix(r), rule: r, provenance: 'unknown' };
   const flowIdx = indexFlows(snap.flows ?? []);
   for (const p of published) {
@@ -121,6 +122,23 @@ function rulesetOf(rulesets: Ruleset[], r: Rule): Ruleset | undefined {
 export function bridgeForIp(bridges: BridgeModel[], ip: string): string | null {
   for (const b of bridges) for (const s of b.subnets) if (contains(s, ip)) return b.name;
   return null;
+}
+
+/**
+ * bridgeForIp for many addresses: the first bridge (in model order) whose
+ * subnet holds the address, memoised per address (thousands of published
+ * ports ask about the same few hundred subnets).
+ */
+export function bridgeLookup(bridges: BridgeModel[]): (ip: string) => string | null {
+  const memo = new Map<string, string | null>();
+  return (ip) => {
+    let b = memo.get(ip);
+    if (b === undefined) {
+      b = bridgeForIp(bridges, ip);
+      memo.set(ip, b);
+    }
+    return b;
+  };
 }
 
 

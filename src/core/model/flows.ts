@@ -23,7 +23,7 @@ function sameAddr(a: string, b: string): boolean {
   return a === b || normalizeAddr(a) === normalizeAddr(b);
 }
 
-export function flowsOfPort(p: PublishedPort, idx: Map<string, Flow[]>): Flow[] {
+export function flowsOfPort(p: PublishedPort, idx: ReadonlyMap<string, Flow[]>): Flow[] {
   const candidates = idx.get(`${p.proto}/${p.hostPort}`) ?? [];
   const out: Flow[] = [];
   for (const f of candidates) {

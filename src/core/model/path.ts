@@ -1,8 +1,9 @@
 // The rules on a published port's path, in packet order, for both routes:
 // forwarded (raw -> nat DNAT -> filter FORWARD with its jumps) and the
 // docker-proxy route (filter INPUT with its jumps, on the host port).
-import type { Rule, Ruleset } from '../types.js';
-import { isAnyAddr } from '../net/addr.js';
+import type { Rule, RuleOption, Ruleset } from '../types.js';
+import { hostOf, isAnyAddr, normalizeAddr } from '../net/addr.js';
+import { canonicalFlag } from '../parse/rule-query.js';
 import { mayMatch, optionValue, type PacketShape } from './match.js';
 import type { PathRule, PathStage, PublishedPort, RuleRef } from './types.js';
 
@@ -49,6 +50,200 @@ export function walkChain(
   walk(start, null, 0);
 }
 
+// ------------------------------------------------------------ fast walks
+//
+// On a large host (hundreds of bridges, thousands of published ports, tens
+// of thousands of rules) walking every chain with mayMatch for every port is
+// quadratic. buildPath therefore walks a PathIndex: each chain's rules
+// bucketed by their exact `-o` interface (a packet with a known output
+// interface only looks at its own bucket and the rules without one), a
+// per-rule summary of the cheap options (exact -o/-i/-p/--dport/-d host)
+// that rejects most rules before mayMatch runs, each chain walked once per
+// path (a second jump into a chain adds nothing: a rule is listed once), and
+// the rules that need `-i <Docker bridge>` left out: the path is the one an
+// outside client's packet takes, and it never arrives on a Docker bridge.
+
+/** The options of a rule that decide most 'no' answers, read once per distinct rule text. */
+interface Quick {
+  /** Exact, non-negated -o (no `+` wildcard). */
+  out: string | null;
+  /** Exact, non-negated -i (no `+` wildcard). */
+  in: string | null;
+  /** Non-negated -p, lower case (not all/0). */
+  proto: string | null;
+  /** Non-negated single --dport. */
+  dport: number | null;
+  /** Non-negated -d of one host (normalised). */
+  dstHost: string | null;
+}
+
+// Keyed by the matches array, which a RuleCache shares between parses of
+// the same rule text: the summary survives refreshes.
+const quickCache = new WeakMap<readonly RuleOption[], Quick>();
+
+function quickOf(r: Rule): Quick {
+  let q = quickCache.get(r.matches);
+  if (q !== undefined) return q;
+  q = { out: null, in: null, proto: null, dport: null, dstHost: null };
+  const seen = new Set<string>();
+  for (const o of r.matches) {
+    const flag = canonicalFlag(o.flag);
+    if (seen.has(flag)) continue; // only the first of a repeated option (still sound)
+    seen.add(flag);
+    const v = o.values[0];
+    if (v === undefined || o.negated) continue;
+    if (flag === '-o' && !v.endsWith('+')) q.out = v;
+    else if (flag === '-i' && !v.endsWith('+')) q.in = v;
+    else if (flag === '-p') {
+      const p = v.toLowerCase();
+      if (p !== 'all' && p !== '0') q.proto = p;
+    } else if (flag === '--dport' && /^\d{1,5}$/.test(v)) q.dport = Number(v);
+    else if (flag === '-d' && !v.includes(',')) q.dstHost = hostOf(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`);
+  }
+  quickCache.set(r.matches, q);
+  return q;
+}
+
+/** A packet shape with its destination normalised once. */
+interface Probe {
+  pkt: PacketShape;
+  dst: string | null;
+  proto: string | null;
+}
+
+/** true only where mayMatch(r, pkt) is certainly 'no'. */
+function quickNo(q: Quick, p: Probe): boolean {
+  const pkt = p.pkt;
+  if (q.out !== null && pkt.outIface !== undefined && q.out !== pkt.outIface) return true;
+  if (q.in !== null && pkt.inIface !== undefined && q.in !== pkt.inIface) return true;
+  if (q.proto !== null && p.proto !== null && q.proto !== p.proto) return true;
+  if (q.dport !== null && pkt.dport !== undefined && q.dport !== pkt.dport) return true;
+  if (q.dstHost !== null && p.dst !== null && q.dstHost !== p.dst) return true;
+  return false;
+}
+
+interface ChainBuckets {
+  all: Rule[];
+  quick: Quick[];
+  /** Indices of the rules an outside client's packet may meet, in order. */
+  walkable: number[];
+  /** Indices (into all) of rules without an exact -o, in order; and per exact -o. */
+  anyOut: number[];
+  byOut: Map<string, number[]>;
+  /** The same by exact --dport. */
+  anyDport: number[];
+  byDport: Map<number, number[]>;
+  /** Merged candidate lists, per "o:IFACE" / "d:PORT". */
+  merged: Map<string, number[]>;
+}
+
+export interface PathIndex {
+  chains: ChainIndex;
+  /** Interfaces an outside client's packet never arrives on. */
+  dockerBridges: ReadonlySet<string>;
+  buckets(table: string, chain: string): ChainBuckets;
+}
+
+function push<K>(m: Map<K, number[]>, k: K, i: number): void {
+  let l = m.get(k);
+  if (!l) m.set(k, (l = []));
+  l.push(i);
+}
+
+export function indexPaths(idx: ChainIndex, dockerBridges: ReadonlySet<string>): PathIndex {
+  const cache = new Map<string, ChainBuckets>();
+  return {
+    chains: idx,
+    dockerBridges,
+    buckets(table, chain) {
+      const key = `${table}/${chain}`;
+      let b = cache.get(key);
+      if (b === undefined) {
+        const all = idx.rules(table, chain);
+        b = { all, quick: all.map(quickOf), walkable: [], anyOut: [], byOut: new Map(), anyDport: [], byDport: new Map(), merged: new Map() };
+        for (let i = 0; i < all.length; i++) {
+          const q = b.quick[i] as Quick;
+          // An outside client's packet never arrives on a Docker bridge.
+          if (q.in !== null && dockerBridges.has(q.in)) continue;
+          b.walkable.push(i);
+          if (q.out === null) b.anyOut.push(i);
+          else push(b.byOut, q.out, i);
+          if (q.dport === null) b.anyDport.push(i);
+          else push(b.byDport, q.dport, i);
+        }
+        cache.set(key, b);
+      }
+      return b;
+    },
+  };
+}
+
+function mergeSorted(a: number[], own: number[]): number[] {
+  if (own.length === 0) return a;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < own.length) {
+    if (j >= own.length || (i < a.length && (a[i] as number) < (own[j] as number))) out.push(a[i++] as number);
+    else out.push(own[j++] as number);
+  }
+  return out;
+}
+
+/**
+ * Indices of the rules of a chain worth evaluating for a packet, in rule
+ * order: the smaller of "rules without an exact -o plus those with the
+ * packet's -o" and the same by --dport. The others are certainly 'no'.
+ */
+function candidates(b: ChainBuckets, pkt: PacketShape): number[] {
+  let best: number[] | null = null;
+  let bestKey = '';
+  let bestLen = Infinity;
+  if (pkt.outIface !== undefined) {
+    const n = b.anyOut.length + (b.byOut.get(pkt.outIface)?.length ?? 0);
+    if (n < bestLen) [bestLen, bestKey] = [n, `o:${pkt.outIface}`];
+  }
+  if (pkt.dport !== undefined) {
+    const n = b.anyDport.length + (b.byDport.get(pkt.dport)?.length ?? 0);
+    if (n < bestLen) [bestLen, bestKey] = [n, `d:${pkt.dport}`];
+  }
+  if (bestKey === '') return b.walkable;
+  best = b.merged.get(bestKey) ?? null;
+  if (!best) {
+    best = bestKey.startsWith('o:')
+      ? mergeSorted(b.anyOut, b.byOut.get(pkt.outIface as string) ?? [])
+      : mergeSorted(b.anyDport, b.byDport.get(pkt.dport as number) ?? []);
+    b.merged.set(bestKey, best);
+  }
+  return best;
+}
+
+/**
+ * walkChain for buildPath: the same rules in the same order, each chain
+ * entered once, without the rules an outside client's packet cannot match
+ * (see above). Jumps are visited like walkChain does.
+ */
+function walkPath(px: PathIndex, table: string, start: string, pkt: PacketShape, visit: (rule: Rule, via: string | null) => void): void {
+  const probe: Probe = { pkt, dst: pkt.dst !== undefined ? normalizeAddr(pkt.dst) : null, proto: pkt.proto !== undefined ? pkt.proto.toLowerCase() : null };
+  const stack = new Set<string>();
+  const done = new Set<string>();
+  const walk = (chain: string, via: string | null, depth: number) => {
+    if (depth > MAX_DEPTH || stack.has(chain) || done.has(chain)) return;
+    stack.add(chain);
+    const b = px.buckets(table, chain);
+    for (const i of candidates(b, pkt)) {
+      const r = b.all[i] as Rule;
+      const q = b.quick[i] as Quick;
+      if (quickNo(q, probe) || mayMatch(r, pkt) === 'no') continue;
+      visit(r, via);
+      if (r.target && px.chains.has(table, r.target)) walk(r.target, via ?? r.target, depth + 1);
+    }
+    stack.delete(chain);
+    done.add(chain);
+  };
+  walk(start, null, 0);
+}
+
 function forwardStage(rule: Rule, via: string | null): PathStage {
   if (via === 'DOCKER-USER' || rule.chain === 'DOCKER-USER' || rule.chain.startsWith('PORTCULLIS-')) return 'docker-user';
   if (rule.target === 'ACCEPT' && rule.chain.startsWith('DOCKER')) return 'docker-accept';
@@ -70,8 +265,9 @@ export function packetShapes(p: PublishedPort): { pre: PacketShape; post: Packet
   return { pre, post };
 }
 
-export function buildPath(p: PublishedPort, rs: Ruleset | undefined, idx: ChainIndex | undefined, refOf: (r: Rule) => RuleRef): PathRule[] {
-  if (!rs || !idx) return p.dnat ? [{ stage: 'dnat', ref: p.dnat }] : [];
+export function buildPath(p: PublishedPort, rs: Ruleset | undefined, px: PathIndex | undefined, refOf: (r: Rule) => RuleRef): PathRule[] {
+  if (!rs || !px) return p.dnat ? [{ stage: 'dnat', ref: p.dnat }] : [];
+  const idx = px.chains;
   const { pre, post } = packetShapes(p);
   const path: PathRule[] = [];
 
@@ -85,24 +281,32 @@ export function buildPath(p: PublishedPort, rs: Ruleset | undefined, idx: ChainI
     const d = optionValue(r, '-d');
     if (!d || mayMatch(r, direct) !== 'no' || (!isAnyAddr(p.hostIp) && d.value.startsWith(p.hostIp + '/'))) raw.add(r);
   };
-  walkChain(idx, 'raw', 'PREROUTING', pre, keepRaw);
-  walkChain(idx, 'raw', 'PREROUTING', direct, (r) => {
-    if (optionValue(r, '-d')) keepRaw(r);
-  });
-  for (const r of idx.rules('raw', 'PREROUTING')) if (raw.has(r)) path.push({ stage: 'raw', ref: refOf(r) });
-  for (const r of raw) if (r.chain !== 'PREROUTING') path.push({ stage: 'raw', ref: refOf(r) });
+  if (idx.has('raw', 'PREROUTING')) {
+    walkPath(px, 'raw', 'PREROUTING', pre, keepRaw);
+    walkPath(px, 'raw', 'PREROUTING', direct, (r) => {
+      if (optionValue(r, '-d')) keepRaw(r);
+    });
+    for (const r of idx.rules('raw', 'PREROUTING')) if (raw.has(r)) path.push({ stage: 'raw', ref: refOf(r) });
+    for (const r of raw) if (r.chain !== 'PREROUTING') path.push({ stage: 'raw', ref: refOf(r) });
+  }
   if (p.dnat) path.push({ stage: 'dnat', ref: p.dnat });
 
+  const listed = new Set<Rule>();
   if (p.dnat) {
-    walkChain(idx, 'filter', 'FORWARD', post, (r, via) => {
+    walkPath(px, 'filter', 'FORWARD', post, (r, via) => {
       if (r.target && idx.has('filter', r.target)) return; // the jump itself: its rules follow
+      if (listed.has(r)) return;
+      listed.add(r);
       path.push({ stage: forwardStage(r, via), ref: refOf(r) });
     });
   }
 
   // The docker-proxy route: packets to the host port that were not DNATed.
-  walkChain(idx, 'filter', 'INPUT', pre, (r) => {
+  const listedIn = new Set<Rule>();
+  walkPath(px, 'filter', 'INPUT', pre, (r) => {
     if (r.target && idx.has('filter', r.target)) return;
+    if (listedIn.has(r)) return;
+    listedIn.add(r);
     path.push({ stage: 'input', ref: refOf(r) });
   });
   return path;

@@ -11,8 +11,30 @@ export interface Cidr {
   prefix: number;
 }
 
+// Parsing through ipaddr.js costs microseconds and the model asks about the
+// same few thousand strings over and over (every rule's -s/-d for every
+// published port's path): results are memoised. The caches only ever hold
+// strings seen in rules, addresses and flows, and are dropped whole when they
+// grow past CACHE_MAX, so memory stays bounded on any host.
+const CACHE_MAX = 200_000;
+const cidrCache = new Map<string, Readonly<Cidr> | null>();
+/** IPv4 network of a Cidr as [base, mask] 32-bit unsigned integers. */
+const v4Cache = new WeakMap<Readonly<Cidr>, [number, number]>();
+const ipCache = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
+
 /** Parses `1.2.3.4`, `1.2.3.4/24`, `2001:db8::1`, `2001:db8::/64`; null when invalid. */
 export function parseCidr(text: string): Cidr | null {
+  let c = cidrCache.get(text);
+  if (c === undefined) {
+    if (cidrCache.size >= CACHE_MAX) cidrCache.clear();
+    const parsed = parseCidrUncached(text);
+    c = parsed === null ? null : Object.freeze(parsed);
+    cidrCache.set(text, c);
+  }
+  return c as Cidr | null;
+}
+
+function parseCidrUncached(text: string): Cidr | null {
   try {
     if (text.includes('/')) {
       if (!ipaddr.isValidCIDR(text)) return null;
@@ -47,13 +69,58 @@ export function familyOf(text: string): Family | null {
   return parseCidr(text)?.family ?? null;
 }
 
+/** Dotted quad (already validated by parseCidr) as an unsigned 32-bit integer. */
+function v4Int(addr: string): number {
+  let v = 0;
+  let part = 0;
+  for (let i = 0; i < addr.length; i++) {
+    const ch = addr.charCodeAt(i);
+    if (ch === 46) {
+      v = v * 256 + part;
+      part = 0;
+    } else part = part * 10 + (ch - 48);
+  }
+  return v * 256 + part;
+}
+
+function v4Net(c: Readonly<Cidr>): [number, number] {
+  let n = v4Cache.get(c);
+  if (n === undefined) {
+    const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
+    n = [(v4Int(c.addr) & mask) >>> 0, mask];
+    v4Cache.set(c, n);
+  }
+  return n;
+}
+
+function parsedIp(addr: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  let ip = ipCache.get(addr);
+  if (ip === undefined) {
+    if (ipCache.size >= CACHE_MAX) ipCache.clear();
+    try {
+      ip = ipaddr.parse(addr);
+    } catch {
+      ip = null;
+    }
+    ipCache.set(addr, ip);
+  }
+  return ip;
+}
+
 /** Is `ip` inside `cidr`? Mismatched families are simply not contained. */
 export function contains(cidr: Cidr | string, ip: string): boolean {
   const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
   const a = parseCidr(ip);
   if (!c || !a || c.family !== a.family) return false;
+  if (c.family === 4) {
+    const [base, mask] = v4Net(c);
+    return ((v4Int(a.addr) & mask) >>> 0) === base;
+  }
+  const ia = parsedIp(a.addr);
+  const ic = parsedIp(c.addr);
+  if (!ia || !ic) return false;
   try {
-    return ipaddr.parse(a.addr).match(ipaddr.parse(c.addr), c.prefix);
+    return ia.match(ic, c.prefix);
   } catch {
     return false;
   }

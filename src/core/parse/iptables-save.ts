@@ -69,36 +69,62 @@ export interface ParseOptions {
  * read-only (as all parsed data should be).
  */
 export class RuleCache {
-  private cur = new Map<string, ParseRuleResult>();
-  private prev = new Map<string, ParseRuleResult>();
   private mode: boolean | null = null;
+  // The rules of the last parse in the order they were asked for. A re-read
+  // of the same dump asks for the same texts in the same order, so a lookup
+  // first compares with the text that followed the previous hit (one string
+  // comparison, no hashing); only a miss builds (once per parse) and asks a
+  // map of the last parse's texts, and realigns on what it finds there.
+  private oldText: string[] = [];
+  private oldResult: ParseRuleResult[] = [];
+  private oldIndex: Map<string, number> | null = null;
+  private rd = 0;
+  private nextText: string[] = [];
+  private nextResult: ParseRuleResult[] = [];
 
   /** Start a parse; `countersInText` is the format's rule-text mode. */
   begin(countersInText: boolean): void {
     if (this.mode !== countersInText) {
-      this.cur.clear();
-      this.prev.clear();
+      this.oldText = [];
+      this.oldResult = [];
       this.mode = countersInText;
     }
+    this.oldIndex = null;
+    this.rd = 0;
+    this.nextText = [];
+    this.nextResult = [];
   }
 
   get(text: string): ParseRuleResult | undefined {
-    let r = this.cur.get(text);
-    if (r === undefined) {
-      r = this.prev.get(text);
-      if (r !== undefined) this.cur.set(text, r);
+    let j = this.rd;
+    if (this.oldText[j] !== text) {
+      if (this.oldIndex === null) {
+        this.oldIndex = new Map();
+        for (let i = this.oldText.length - 1; i >= 0; i--) this.oldIndex.set(this.oldText[i] as string, i);
+      }
+      const k = this.oldIndex.get(text);
+      if (k === undefined) return undefined;
+      j = k;
     }
+    const r = this.oldResult[j] as ParseRuleResult;
+    this.rd = j + 1;
+    this.nextText.push(text);
+    this.nextResult.push(r);
     return r;
   }
 
   set(text: string, r: ParseRuleResult): void {
-    this.cur.set(text, r);
+    this.nextText.push(text);
+    this.nextResult.push(r);
   }
 
-  /** End a parse: what this parse did not use is dropped at the next end. */
+  /** End a parse: the next parse looks up what this one used, and nothing older. */
   end(): void {
-    this.prev = this.cur;
-    this.cur = new Map();
+    this.oldText = this.nextText;
+    this.oldResult = this.nextResult;
+    this.oldIndex = null;
+    this.nextText = [];
+    this.nextResult = [];
   }
 }
 

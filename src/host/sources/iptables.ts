@@ -98,9 +98,10 @@ async function readDump(dump: Dump, opts: SourceOptions, out: SourceResult): Pro
 }
 
 /** Read iptables-save.txt, ip6tables-save.txt and the two legacy dumps. */
-export async function readIptables(opts: SourceOptions = {}): Promise<SourceResult> {
+export async function readIptables(opts: SourceOptions & { files?: readonly CaptureFile[] } = {}): Promise<SourceResult> {
   // One result per dump, merged in a fixed order so notes are deterministic.
-  const parts = DUMPS.map(() => emptyResult());
-  await Promise.all(DUMPS.map((d, i) => readDump(d, opts, parts[i] as SourceResult)));
+  const dumps = opts.files ? DUMPS.filter((d) => opts.files?.includes(d.file)) : DUMPS;
+  const parts = dumps.map(() => emptyResult());
+  await Promise.all(dumps.map((d, i) => readDump(d, opts, parts[i] as SourceResult)));
   return mergeResults(parts);
 }

@@ -23,13 +23,13 @@ const Ctx = createContext<HostContext>({ data: EMPTY_DATA, refreshNow: () => und
 export function DataProvider(props: { load: Loader; intervalMs: number; feeds?: Feeds; children: ReactNode }) {
   const ui = useUiState();
   const paused = refreshPaused(ui);
-  const { data, refreshNow } = useHostModel(props.load, { intervalMs: props.intervalMs, paused });
+  const { data, refreshNow, patchSample } = useHostModel(props.load, { intervalMs: props.intervalMs, paused });
   const [dockerError, setDockerError] = useState<string | null>(null);
   const onDockerEvent = useCallback(() => {
     if (!paused) refreshNow();
   }, [paused, refreshNow]);
   useDockerEvents(props.feeds?.docker, onDockerEvent, setDockerError);
-  const { live, error: ctError } = useConntrackFlows(props.feeds?.conntrack, data.sample, paused);
+  const { live, error: ctError } = useConntrackFlows(props.feeds?.conntrack, data.sample, paused, props.feeds?.samples, patchSample);
   const value = useMemo<HostContext>(
     () => ({ data, refreshNow, live, feedErrors: [dockerError, ctError].filter((e): e is string => !!e) }),
     [data, refreshNow, live, dockerError, ctError],

@@ -21,6 +21,13 @@ export type Loader = (signal: AbortSignal) => Promise<Sample>;
 
 /** Live event feeds (absent for --from captures). Each resolves when its stream ends. */
 export interface Feeds {
+  /**
+   * Samples built between reads by the refresh engine (src/host/refresh.ts):
+   * the last read's model with flows kept live from conntrack events. When
+   * given it replaces `conntrack`; it reports a failing stream through
+   * onError (null once it works again) and does not reject.
+   */
+  samples?: (onSample: (s: Sample) => void, signal: AbortSignal, onError: (msg: string | null) => void) => Promise<void>;
   /** Docker container/network events: call onEvent for each. */
   docker?: (onEvent: () => void, signal: AbortSignal) => Promise<void>;
   /** `conntrack -E` lines. */

@@ -10,7 +10,7 @@
 //    on every refresh.
 // Until the first pass is done the views show no markers ("computing").
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { findFindings } from '../../core/findings/findings.js';
+import { QUICK_EXPLAIN_BUDGET, findFindings } from '../../core/findings/findings.js';
 import type { HostModel } from '../../core/model/types.js';
 import { useHost } from '../data/context.js';
 import { findingsFingerprint, indexFindings, type FindingsIndex } from '../present/findings-rows.js';
@@ -34,7 +34,8 @@ export function FindingsProvider(props: { children: ReactNode }) {
       const print = findingsFingerprint(model);
       let ix = last.current?.print === print ? last.current.index : null;
       if (!ix) {
-        ix = indexFindings(findFindings(model));
+        // Bounded like `status`: this runs on the UI thread (skipped ports become a finding).
+        ix = indexFindings(findFindings(model, { maxExplains: QUICK_EXPLAIN_BUDGET }));
         last.current = { print, index: ix };
       }
       byModel.current.set(model, ix);

@@ -1,11 +1,18 @@
-// One subscription: `conntrack -E`. Between two reads of the host the flow
-// table is kept live from events (new, update, destroy), starting from the
-// last dump, so the flows views move without re-listing the table. Events
-// are applied in batches (every FLUSH_MS) so a busy host costs one render
-// per batch, not one per connection. A new read replaces the table: the
-// dump is authoritative and corrects anything the stream dropped.
+// One subscription: flows kept live between reads of the host.
+//
+// Live TUI (feeds.samples): the refresh engine (src/host/refresh.ts) follows
+// `conntrack -E`, applies the events to its FlowTable every flush and hands
+// out a sample with the new flows (counters and rates untouched); this hook
+// passes each one to onSample (useHostModel's patchSample). Nothing is
+// re-listed or re-indexed here.
+//
+// Plain `conntrack` line feed (tests, other hosts of the hook): events are
+// applied to a FlowTable started from the last read's flows, in batches
+// (every FLUSH_MS) so a busy host costs one render per batch, not one per
+// connection. A new read replaces the table: the dump is authoritative.
 import { useEffect, useRef, useState } from 'react';
-import { parseConntrackEvent, type ConntrackEventKind } from '../../core/parse/conntrack.js';
+import { FlowTable, flowKey, type FlowEvent } from '../../core/flows/table.js';
+import { parseConntrackEvent } from '../../core/parse/conntrack.js';
 import type { Flow } from '../../core/types.js';
 import type { Feeds, Sample } from '../data/sample.js';
 
@@ -17,13 +24,10 @@ export interface LiveFlows {
   events: number;
 }
 
-/** Identity of a connection: its original tuple (ids are not in the default event output). */
-export function flowKey(f: Flow): string {
-  const o = f.orig;
-  return `${f.family}/${f.proto}/${o.src}/${o.sport ?? o.icmp?.id ?? ''}/${o.dst}/${o.dport ?? o.icmp?.type ?? ''}/${f.zone ?? ''}`;
-}
+export { flowKey };
 
-export function applyFlowEvents(table: Map<string, Flow>, events: ReadonlyArray<{ event: ConntrackEventKind; flow: Flow }>): void {
+/** Apply events to a flow map keyed by flowKey (kept for callers of the old API). */
+export function applyFlowEvents(table: Map<string, Flow>, events: ReadonlyArray<FlowEvent>): void {
   for (const e of events) {
     const k = flowKey(e.flow);
     if (e.event === 'DESTROY') table.delete(k);
@@ -31,33 +35,57 @@ export function applyFlowEvents(table: Map<string, Flow>, events: ReadonlyArray<
   }
 }
 
-export function useConntrackFlows(feed: Feeds['conntrack'], sample: Sample | null, paused: boolean): { live: LiveFlows | null; error: string | null } {
+export function useConntrackFlows(
+  feed: Feeds['conntrack'],
+  sample: Sample | null,
+  paused: boolean,
+  samples?: Feeds['samples'],
+  onSample?: (s: Sample) => void,
+): { live: LiveFlows | null; error: string | null } {
   const [live, setLive] = useState<LiveFlows | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const table = useRef(new Map<string, Flow>());
-  const buffer = useRef<Array<{ event: ConntrackEventKind; flow: Flow }>>([]);
-  const applied = useRef(0);
+  const table = useRef(new FlowTable());
+  const buffer = useRef<FlowEvent[]>([]);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
+  const onSampleRef = useRef(onSample);
+  onSampleRef.current = onSample;
+  const lastRead = useRef<Sample | null>(null);
 
-  // A new read: restart from its dump.
+  // A new read (not a sample patched in between): restart from its dump.
   useEffect(() => {
-    table.current = new Map((sample?.model.flows ?? []).map((f) => [flowKey(f), f]));
-    applied.current = 0;
+    if (samples) return;
+    if (sample === lastRead.current) return;
+    lastRead.current = sample;
+    table.current.reset(sample?.model.flows ?? []);
     setLive(null);
-  }, [sample]);
+  }, [sample, samples]);
 
+  // The engine's samples.
   useEffect(() => {
-    if (!feed) return;
+    if (!samples) return;
+    const ctl = new AbortController();
+    void samples(
+      (s) => {
+        if (!pausedRef.current) onSampleRef.current?.(s);
+      },
+      ctl.signal,
+      setError,
+    );
+    return () => ctl.abort();
+  }, [samples]);
+
+  // Plain event lines.
+  useEffect(() => {
+    if (!feed || samples) return;
     const ctl = new AbortController();
     let wait: NodeJS.Timeout | undefined;
     const flush = setInterval(() => {
       if (pausedRef.current || buffer.current.length === 0) return;
       const batch = buffer.current;
       buffer.current = [];
-      applyFlowEvents(table.current, batch);
-      applied.current += batch.length;
-      setLive({ flows: [...table.current.values()], events: applied.current });
+      if (table.current.applyAll(batch) === 0) return;
+      setLive({ flows: table.current.flows(), events: table.current.applied });
     }, FLUSH_MS);
     const loop = async () => {
       let delay = 1000;
@@ -85,7 +113,7 @@ export function useConntrackFlows(feed: Feeds['conntrack'], sample: Sample | nul
       clearTimeout(wait);
       buffer.current = [];
     };
-  }, [feed]);
+  }, [feed, samples]);
 
   return { live, error };
 }

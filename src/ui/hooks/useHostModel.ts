@@ -35,7 +35,10 @@ export function backoffMs(intervalMs: number, failures: number): number {
   return Math.min(intervalMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
 }
 
-export function useHostModel(load: Loader, opts: { intervalMs: number; paused: boolean }): { data: HostData; refreshNow: () => void } {
+export function useHostModel(
+  load: Loader,
+  opts: { intervalMs: number; paused: boolean },
+): { data: HostData; refreshNow: () => void; patchSample: (s: Sample) => void } {
   const [data, setData] = useState<HostData>(EMPTY_DATA);
   const inFlight = useRef(false);
   const pending = useRef(false);
@@ -55,7 +58,9 @@ export function useHostModel(load: Loader, opts: { intervalMs: number; paused: b
       return;
     }
     inFlight.current = true;
-    setData((d) => ({ ...d, reading: true }));
+    // Only the first read is announced ("reading the host…"): flagging every
+    // tick would cost a full frame per tick for nothing on screen.
+    setData((d) => (d.sample || d.reading ? d : { ...d, reading: true }));
     try {
       const s = await loadRef.current(ctl.signal);
       if (ctl.signal.aborted) return;
@@ -108,5 +113,12 @@ export function useHostModel(load: Loader, opts: { intervalMs: number; paused: b
     void read();
   }, [read]);
 
-  return { data, refreshNow };
+  // A sample built between reads (flows from conntrack events): it replaces
+  // the current one, but counters, rates and the previous sample stay, since
+  // no counter was read. Ignored before the first read.
+  const patchSample = useCallback((s: Sample) => {
+    setData((d) => (d.sample ? { ...d, sample: s } : d));
+  }, []);
+
+  return { data, refreshNow, patchSample };
 }

@@ -1,0 +1,265 @@
+// The refresh engine: what the TUI runs every tick, reading only what can
+// have changed and building the model incrementally (src/core/refresh).
+//
+//   every tick     iptables-save -c (counters and rules; parsed with a
+//                  RuleCache), ip -j link/addr, docker-proxy scan (cheap)
+//   flows          the `conntrack -E` stream applied to a FlowTable; a full
+//                  `conntrack -L` only at start, when the stream failed or
+//                  overflowed ("No buffer space available": events were
+//                  lost), and every resyncMs (default 60 s) as a safety net;
+//                  without a stream (not root, no conntrack), every tick
+//   Docker         at start and after a Docker event (containers, networks)
+//   sysctl, legacy at start and with every conntrack resync (iptables-legacy-save:
+//   iptables       two processes a tick saved on hosts that do not use it)
+//
+// Between ticks, conntrack events are applied every flushMs and a
+// flows-only model is handed out (counters and rates untouched).
+import { FlowTable } from '../core/flows/table.js';
+import { parseConntrack } from '../core/parse/conntrack.js';
+import { IncrementalBuilder, type BuildResult } from '../core/refresh/model.js';
+import { CAPTURE_FILES, type CaptureFile, type RawCapture } from '../core/types.js';
+import { watchEvents } from './docker-api.js';
+import { readLiveDetailed, SOURCE_FILES, type LiveSourceName } from './live-source.js';
+import { watchConntrack } from './sources/conntrack.js';
+
+export interface RefreshOptions {
+  netns?: string;
+  dockerHost?: string;
+  timeoutMs?: number;
+  /** Full conntrack re-read at least this often (ms). Default 60 s. */
+  resyncMs?: number;
+  /** How often buffered conntrack events are applied between ticks (ms). Default 500. */
+  flushMs?: number;
+  /** Clock (ms), for tests. */
+  now?: () => number;
+}
+
+export interface TickResult extends BuildResult {
+  /** Sources read this tick. */
+  read: LiveSourceName[];
+  /** The conntrack table was re-listed this tick. */
+  resynced: boolean;
+  /** Wall time of the reads (ms) and of the whole tick. */
+  readMs: number;
+  totalMs: number;
+  /** Per-command timings of the read. */
+  timings: Record<string, number>;
+}
+
+const OVERFLOW = /No buffer space available|ENOBUFS/i;
+/** Events kept while waiting for a flush or a resync; past this, resync instead. */
+const MAX_PENDING = 200_000;
+
+export class RefreshEngine {
+  readonly table = new FlowTable();
+  readonly builder = new IncrementalBuilder();
+  private files: RawCapture['files'] = {};
+  private unavailable: RawCapture['meta']['unavailable'] = {};
+  /** Notes of the last read of the sources not read every tick. */
+  private stickyNotes: string[] = [];
+  private meta: Omit<RawCapture['meta'], 'time' | 'unavailable' | 'notes'> | null = null;
+  private first = true;
+  private dockerDirty = true;
+  private needResync = true;
+  private lastResync = 0;
+  private streaming = false;
+  private resyncing = false;
+  private pending: string[] = [];
+  private readonly resyncMs: number;
+  private readonly flushMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RefreshOptions = {}) {
+    this.resyncMs = opts.resyncMs ?? 60_000;
+    this.flushMs = opts.flushMs ?? 500;
+    this.now = opts.now ?? (() => Date.now());
+  }
+
+  /** Docker's events matter (a daemon for this host/namespace is known). */
+  get watchesDocker(): boolean {
+    return this.opts.dockerHost !== undefined || this.opts.netns === undefined;
+  }
+
+  /** Which sources the next tick reads. */
+  plan(): { sources: LiveSourceName[]; resync: boolean } {
+    const resync = this.first || this.needResync || !this.streaming || this.now() - this.lastResync >= this.resyncMs;
+    const sources: LiveSourceName[] = ['iptables', 'links', 'proxies'];
+    if (this.first || this.dockerDirty) sources.push('docker');
+    // Legacy tables are rarely in use (and then rarely change): read with the resync.
+    if (resync) sources.push('conntrack', 'sysctl', 'iptables-legacy');
+    return { sources, resync };
+  }
+
+  /** One refresh. Rejects only when the namespace is unusable (as readLive does). */
+  async tick(signal?: AbortSignal): Promise<TickResult> {
+    const t0 = performance.now();
+    const { sources, resync } = this.plan();
+    if (resync) {
+      // Events from before the dump are superseded by it; those from during it are applied after.
+      this.resyncing = true;
+      this.pending = [];
+    }
+    const dockerWasDirty = this.dockerDirty;
+    this.dockerDirty = false;
+    let read;
+    try {
+      read = await readLiveDetailed({ netns: this.opts.netns, dockerHost: this.opts.dockerHost, timeoutMs: this.opts.timeoutMs, signal, only: sources });
+    } catch (e) {
+      this.resyncing = false;
+      if (dockerWasDirty) this.dockerDirty = true;
+      throw e;
+    }
+    const t1 = performance.now();
+    const cap = read.capture;
+    for (const name of sources) {
+      for (const f of SOURCE_FILES[name]) {
+        const text = cap.files[f];
+        if (text !== undefined) {
+          this.files[f] = text;
+          delete this.unavailable[f];
+        } else {
+          delete this.files[f];
+          this.unavailable[f] = cap.meta.unavailable[f] ?? 'not read';
+        }
+      }
+    }
+    // Notes are not tagged by source: keep those of the last read of the occasional sources.
+    if (sources.includes('docker') || sources.includes('conntrack')) this.stickyNotes = cap.meta.notes;
+    const notes = [...new Set([...this.stickyNotes, ...cap.meta.notes])];
+    this.meta = { hostname: cap.meta.hostname, netns: cap.meta.netns, dockerVersion: cap.meta.dockerVersion ?? this.meta?.dockerVersion ?? null };
+
+    if (resync) {
+      const text = this.files['conntrack.txt'];
+      this.table.reset(text === undefined ? [] : parseConntrack(text).flows);
+      // The table holds the flows now; do not keep a 15 MB dump around.
+      if (text !== undefined) this.files['conntrack.txt'] = '';
+      this.lastResync = this.now();
+      this.needResync = false;
+      this.resyncing = false;
+    }
+    this.drain();
+    this.first = false;
+
+    const raw: RawCapture = {
+      // conntrack.txt comes from the table, not the text (which may be a minute old).
+      files: Object.fromEntries(CAPTURE_FILES.filter((f) => f !== 'conntrack.txt' && this.files[f] !== undefined).map((f) => [f, this.files[f]])),
+      meta: {
+        time: cap.meta.time,
+        hostname: this.meta.hostname,
+        netns: this.meta.netns,
+        dockerVersion: this.meta.dockerVersion,
+        unavailable: orderedUnavailable(this.unavailable),
+        notes,
+      },
+    };
+    const useTable = this.files['conntrack.txt'] !== undefined;
+    if (useTable) raw.files['conntrack.txt'] = ''; // present (read), its flows from the table
+    const built = this.builder.build(raw, useTable ? this.table : null);
+    return { ...built, read: sources, resynced: resync, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings };
+  }
+
+  /** Apply buffered event lines to the table (not during a resync). */
+  private drain(): number {
+    if (this.resyncing || this.pending.length === 0) return 0;
+    const lines = this.pending;
+    this.pending = [];
+    let n = 0;
+    for (const l of lines) if (this.table.applyLine(l)) n++;
+    return n;
+  }
+
+  /** Feed one `conntrack -E` line (the stream calls this; tests too). */
+  pushEventLine(line: string): void {
+    if (this.pending.length >= MAX_PENDING) {
+      this.needResync = true;
+      this.pending = [];
+      return;
+    }
+    this.pending.push(line);
+  }
+
+  /** Events were lost or the stream ended: the next tick re-lists the table. */
+  markLost(): void {
+    this.needResync = true;
+  }
+
+  /** Apply buffered events now; a flows-only build when the table changed. */
+  flush(): BuildResult | null {
+    if (this.drain() === 0) return null;
+    return this.builder.withFlows(this.table);
+  }
+
+  /**
+   * Follow `conntrack -E` until the signal aborts, restarting it with backoff
+   * when it ends, and hand out flows-only models every flushMs. Never rejects;
+   * a failing stream is reported through onError (null when it works again).
+   */
+  async followFlows(onBuild: (r: BuildResult) => void, signal: AbortSignal, onError?: (msg: string | null) => void): Promise<void> {
+    const timer = setInterval(() => {
+      const r = this.flush();
+      if (r) onBuild(r);
+    }, this.flushMs);
+    let delay = 1000;
+    try {
+      while (!signal.aborted) {
+        let failed: string | null = null;
+        try {
+          const w = watchConntrack(
+            {
+              netns: this.opts.netns,
+              signal,
+              onStderrLine: (l) => {
+                if (OVERFLOW.test(l)) this.markLost();
+              },
+            },
+            (l) => this.pushEventLine(l),
+          );
+          this.streaming = true;
+          // Events before the stream started are lost: the next tick re-lists the table.
+          this.markLost();
+          onError?.(null);
+          const end = await w.done;
+          if (end.error && !end.stopped) failed = end.error.message;
+        } catch (e) {
+          failed = e instanceof Error ? e.message : String(e);
+        }
+        this.streaming = false;
+        this.markLost();
+        if (signal.aborted) break;
+        if (failed) {
+          onError?.(`conntrack events: ${failed}`);
+          delay = Math.min(delay * 2, 30_000);
+        } else delay = 1000;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            r();
+          }, { once: true });
+        });
+      }
+    } finally {
+      clearInterval(timer);
+      this.streaming = false;
+    }
+  }
+
+  /** Docker's event stream: each event marks Docker for re-reading, then onEvent. */
+  followDocker(onEvent: () => void, signal: AbortSignal): Promise<void> {
+    if (!this.watchesDocker) return new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    return watchEvents(
+      this.opts.dockerHost,
+      () => {
+        this.dockerDirty = true;
+        onEvent();
+      },
+      signal,
+    );
+  }
+}
+
+function orderedUnavailable(u: RawCapture['meta']['unavailable']): RawCapture['meta']['unavailable'] {
+  const out: RawCapture['meta']['unavailable'] = {};
+  for (const f of CAPTURE_FILES as readonly CaptureFile[]) if (u[f] !== undefined) out[f] = u[f];
+  return out;
+}

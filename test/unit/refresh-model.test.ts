@@ -1,0 +1,115 @@
+// The incremental builder (src/core/refresh/model.ts) gives exactly what a
+// full rebuild gives: buildModel(buildSnapshot(raw)), whichever path it
+// took (full join, counters carried over, flows only), on the lab capture.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
+import { FlowTable } from '../../src/core/flows/table.js';
+import { buildModel } from '../../src/core/model/build.js';
+import { computeRates } from '../../src/core/model/rates.js';
+import { parseConntrack } from '../../src/core/parse/conntrack.js';
+import { IncrementalBuilder } from '../../src/core/refresh/model.js';
+import { buildSnapshot } from '../../src/core/snapshot.js';
+import type { RawCapture } from '../../src/core/types.js';
+import { readCaptureDir } from '../../src/host/capture-dir.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const LAB = path.join(here, '../fixtures/lab/main');
+
+/** The capture `k` seconds later with every rule counter moved on by k packets. */
+function later(raw: RawCapture, k: number, files: Partial<RawCapture['files']> = {}): RawCapture {
+  const bump = (t: string | undefined) => t?.replace(/^\[(\d+):(\d+)\]/gm, (_m, p: string, b: string) => `[${Number(p) + k}:${Number(b) + 60 * k}]`);
+  return {
+    files: { ...raw.files, 'iptables-save.txt': bump(raw.files['iptables-save.txt']), ...files },
+    meta: { ...raw.meta, time: raw.meta.time + 1000 * k },
+  };
+}
+
+const full = (raw: RawCapture) => buildModel(buildSnapshot(raw));
+
+describe('IncrementalBuilder', () => {
+  let raw: RawCapture;
+  before(async () => {
+    raw = await readCaptureDir(LAB);
+  });
+
+  it('first build is a full one and equals buildModel', () => {
+    const b = new IncrementalBuilder();
+    const r = b.build(raw);
+    assert.equal(r.kind, 'full');
+    assert.deepStrictEqual(r.model, full(raw));
+  });
+
+  it('counters only: the join is carried over, the model equals a full rebuild', () => {
+    const b = new IncrementalBuilder();
+    b.build(raw);
+    for (let k = 1; k <= 3; k++) {
+      const next = later(raw, k);
+      const r = b.build(next);
+      assert.equal(r.kind, 'counters');
+      assert.deepStrictEqual(r.model, full(next));
+    }
+  });
+
+  it('rates from incremental models equal rates from full ones', () => {
+    const b = new IncrementalBuilder();
+    const a0 = b.build(raw).model;
+    const a1 = b.build(later(raw, 2)).model;
+    assert.deepStrictEqual(computeRates(a0, a1), computeRates(full(raw), full(later(raw, 2))));
+    assert.ok(computeRates(a0, a1).ports.size > 0, 'ports got rates');
+  });
+
+  it('a rule added, a Docker change or an interface change forces a full join', () => {
+    const b = new IncrementalBuilder();
+    b.build(raw);
+    const ipt = raw.files['iptables-save.txt'] ?? '';
+    const added = later(raw, 1, { 'iptables-save.txt': ipt.replace(/^(\[\d+:\d+\] -A DOCKER-USER -j RETURN)$/m, '[0:0] -A DOCKER-USER -s 192.0.2.7/32 -j DROP\n$1') });
+    assert.notEqual(added.files['iptables-save.txt'], ipt);
+    let r = b.build(added);
+    assert.equal(r.kind, 'full');
+    assert.deepStrictEqual(r.model, full(added));
+    assert.ok(r.model.published.some((p) => p.path.some((s) => s.ref.rule.text.includes('192.0.2.7'))), 'the new rule is on the paths');
+
+    const containers = JSON.parse(added.files['containers.json'] ?? '[]') as Array<{ Name: string }>;
+    containers.pop();
+    const lessDocker = later(added, 2, { 'iptables-save.txt': added.files['iptables-save.txt'], 'containers.json': JSON.stringify(containers) });
+    r = b.build(lessDocker);
+    assert.equal(r.kind, 'full');
+    assert.deepStrictEqual(r.model, full(lessDocker));
+
+    r = b.build(later(lessDocker, 3, { 'iptables-save.txt': lessDocker.files['iptables-save.txt'], 'ip-link.json': '[]' }));
+    assert.equal(r.kind, 'full');
+  });
+
+  it('flows from a FlowTable: events, then a flows-only build, equal a full rebuild', () => {
+    const dump = parseConntrack(raw.files['conntrack.txt'] ?? '').flows;
+    const table = new FlowTable(dump);
+    const b = new IncrementalBuilder();
+    const fullWith = (r: RawCapture) => buildModel({ ...buildSnapshot(r), flows: table.flows() });
+    let r = b.build(raw, table);
+    assert.equal(r.kind, 'full');
+    assert.deepStrictEqual(r.model, fullWith(raw));
+
+    const web = r.model.published.find((p) => p.hostPort === 8080 && p.proto === 'tcp');
+    assert.ok(web);
+    const before8080 = web.flows.length;
+    const line = `tcp      6 120 SYN_SENT src=198.51.100.10 dst=198.51.100.1 sport=41000 dport=8080 [UNREPLIED] src=${web.containerIp} dst=198.51.100.10 sport=${web.containerPort} dport=41000`;
+    assert.equal(table.applyLine(`    [NEW] ${line}`), true);
+    const f = b.withFlows(table);
+    assert.ok(f);
+    assert.equal(f.kind, 'flows');
+    assert.equal(f.model.published.find((p) => p.key === web.key)?.flows.length, before8080 + 1);
+    assert.deepStrictEqual(f.model, { ...fullWith(raw), time: f.model.time });
+    // Ports whose bucket did not change keep their object.
+    const other = r.model.published.find((p) => p.hostPort !== 8080);
+    assert.ok(other);
+    assert.equal(f.model.published.find((p) => p.key === other.key), other);
+    assert.equal(b.withFlows(table), null, 'nothing new');
+
+    table.applyLine(`[DESTROY] ${line}`);
+    r = b.build(later(raw, 1), table);
+    assert.equal(r.kind, 'counters');
+    assert.deepStrictEqual(r.model, fullWith(later(raw, 1)));
+  });
+});
