@@ -68,6 +68,11 @@ sourceOptions(program)
     // React's development build (the default without NODE_ENV) checks and
     // logs every render: several times the CPU of the production build.
     process.env.NODE_ENV ??= 'production';
+    // Ink draws only the final frame when CI or CONTINUOUS_INTEGRATION is set
+    // (it reads them when first loaded). We have checked there is a terminal,
+    // so an inherited CI variable must not blank the screen.
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
     const { runTui } = await import('./commands/tui.js');
     await runTui({
       netns: opts.netns,
