@@ -1,7 +1,7 @@
 // RawCapture -> Snapshot: runs every pure parser over the raw text of each
 // source. The live source and a capture directory both produce a RawCapture,
 // so this is the single place where "what the host said" becomes data.
-import type { Backend, CaptureFile, Family, ParseIssue, RawCapture, Ruleset, Snapshot } from './types.js';
+import type { Backend, CaptureFile, Family, Flow, ParseIssue, RawCapture, Ruleset, Snapshot } from './types.js';
 import { parseIptablesSave } from './parse/iptables-save.js';
 import { parseConntrack } from './parse/conntrack.js';
 import { parseIpAddr, parseIpLink } from './parse/ip-json.js';
@@ -17,26 +17,44 @@ export const RULESET_FILES: ReadonlyArray<{ file: CaptureFile; family: Family; b
   { file: 'ip6tables-legacy-save.txt', family: 6, backend: 'legacy' },
 ];
 
-export function buildSnapshot(raw: RawCapture): Snapshot {
+type Parser<T> = (text: string, source: string) => T & { issues: ParseIssue[] };
+
+/**
+ * How buildSnapshot parses; the incremental refresh (src/core/refresh)
+ * passes memoising versions and flows kept live from conntrack events.
+ */
+export interface SnapshotParsers {
+  ruleset(file: CaptureFile, text: string, family: Family, backend: Backend): Ruleset;
+  parse<T>(file: CaptureFile, text: string, parse: Parser<T>): T & { issues: ParseIssue[] };
+  /** Flows from elsewhere (a FlowTable); conntrack.txt is then not parsed. */
+  flows?: Flow[] | null;
+}
+
+const PLAIN: SnapshotParsers = {
+  ruleset: (file, text, family, backend) => parseIptablesSave(text, { family, backend, source: file }),
+  parse: (file, text, parse) => parse(text, file),
+};
+
+export function buildSnapshot(raw: RawCapture, parsers: SnapshotParsers = PLAIN): Snapshot {
   const issues: ParseIssue[] = [];
   const rulesets: Ruleset[] = [];
   for (const { file, family, backend } of RULESET_FILES) {
     const text = raw.files[file];
     if (text === undefined || text.trim() === '') continue;
-    const rs = parseIptablesSave(text, { family, backend, source: file });
+    const rs = parsers.ruleset(file, text, family, backend);
     issues.push(...rs.issues);
     if (rs.tables.length > 0) rulesets.push(rs);
   }
 
-  const take = <T>(file: CaptureFile, parse: (text: string, source: string) => T & { issues: ParseIssue[] }): T | null => {
+  const take = <T>(file: CaptureFile, parse: Parser<T>): T | null => {
     const text = raw.files[file];
     if (text === undefined) return null;
-    const out = parse(text, file);
+    const out = parsers.parse(file, text, parse);
     issues.push(...out.issues);
     return out;
   };
 
-  const conntrack = take('conntrack.txt', parseConntrack);
+  const flows = parsers.flows !== undefined ? parsers.flows : (take('conntrack.txt', parseConntrack)?.flows ?? null);
   const links = take('ip-link.json', parseIpLink);
   const addrs = take('ip-addr.json', parseIpAddr);
   const containers = take('containers.json', parseContainers);
@@ -49,7 +67,7 @@ export function buildSnapshot(raw: RawCapture): Snapshot {
     time: raw.meta.time,
     meta: raw.meta,
     rulesets,
-    flows: conntrack?.flows ?? null,
+    flows,
     links: links?.links ?? null,
     addresses: addrs?.addresses ?? null,
     containers: containers?.containers ?? null,

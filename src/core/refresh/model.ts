@@ -18,14 +18,8 @@
 import { buildModel } from '../model/build.js';
 import { flowsOfPort, indexFlows } from '../model/flows.js';
 import type { HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
-import { parseConntrack } from '../parse/conntrack.js';
-import { parseContainerIfaces } from '../parse/container-ifaces.js';
-import { parseContainers, parseNetworks } from '../parse/docker-inspect.js';
-import { parseDockerProxyLines } from '../parse/docker-proxy.js';
-import { parseIpAddr, parseIpLink } from '../parse/ip-json.js';
-import { parseSysctl } from '../parse/sysctl.js';
 import { createRuleCache, parseIptablesSave, type RuleCache } from '../parse/iptables-save.js';
-import { RULESET_FILES } from '../snapshot.js';
+import { buildSnapshot } from '../snapshot.js';
 import type { CaptureFile, Flow, Link, ParseIssue, RawCapture, Rule, Ruleset, Snapshot } from '../types.js';
 
 /** What a FlowTable offers the builder (see core/flows/table.ts). */
@@ -195,63 +189,22 @@ export class IncrementalBuilder {
     return p;
   }
 
-  private parseJson<T>(file: CaptureFile, text: string, parse: (text: string, source: string) => T & { issues: ParseIssue[] }): Parsed<T> {
+  private parseJson<T>(file: CaptureFile, text: string, parse: (text: string, source: string) => T & { issues: ParseIssue[] }): Parsed<T & { issues: ParseIssue[] }> {
     const memo = this.jsonMemo.get(file);
-    if (memo && memo.text === text) return memo as Parsed<T>;
+    if (memo && memo.text === text) return memo as Parsed<T & { issues: ParseIssue[] }>;
     const out = parse(text, file);
-    const p: Parsed<T> = { text, value: out, issues: out.issues };
+    const p: Parsed<T & { issues: ParseIssue[] }> = { text, value: out, issues: out.issues };
     this.jsonMemo.set(file, p as Parsed<unknown>);
     return p;
   }
 
   /** buildSnapshot(raw), reusing what did not change; flows from `flows` when given. */
   snapshot(raw: RawCapture, flows?: FlowSource | null): Snapshot {
-    const issues: ParseIssue[] = [];
-    const rulesets: Ruleset[] = [];
-    for (const { file, family, backend } of RULESET_FILES) {
-      const text = raw.files[file];
-      if (text === undefined || text.trim() === '') {
-        this.rulesetMemo.delete(file);
-        continue;
-      }
-      const p = this.parseRuleset(file, text, family, backend);
-      issues.push(...p.issues);
-      if (p.value.tables.length > 0) rulesets.push(p.value);
-    }
-    const take = <T>(file: CaptureFile, parse: (text: string, source: string) => T & { issues: ParseIssue[] }): T | null => {
-      const text = raw.files[file];
-      if (text === undefined) {
-        this.jsonMemo.delete(file);
-        return null;
-      }
-      const p = this.parseJson(file, text, parse);
-      issues.push(...p.issues);
-      return p.value;
-    };
-    let flowList: Flow[] | null;
-    if (flows) flowList = flows.flows();
-    else flowList = take('conntrack.txt', parseConntrack)?.flows ?? null;
-    const links = take('ip-link.json', parseIpLink);
-    const addrs = take('ip-addr.json', parseIpAddr);
-    const containers = take('containers.json', parseContainers);
-    const networks = take('networks.json', parseNetworks);
-    const proxies = take('docker-proxy.txt', parseDockerProxyLines);
-    const ifaces = take('container-ifaces.json', parseContainerIfaces);
-    const sysctl = take('sysctl.txt', parseSysctl);
-    return {
-      time: raw.meta.time,
-      meta: raw.meta,
-      rulesets,
-      flows: flowList,
-      links: links?.links ?? null,
-      addresses: addrs?.addresses ?? null,
-      containers: containers?.containers ?? null,
-      networks: networks?.networks ?? null,
-      proxies: proxies?.proxies ?? null,
-      containerIfaces: ifaces?.ifaces ?? null,
-      sysctls: sysctl?.values ?? null,
-      issues,
-    };
+    return buildSnapshot(raw, {
+      ruleset: (file, text, family, backend) => this.parseRuleset(file, text, family, backend).value,
+      parse: (file, text, parse) => this.parseJson(file, text, parse).value,
+      ...(flows ? { flows: flows.flows() } : {}),
+    });
   }
 
   /**
