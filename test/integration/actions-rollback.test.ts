@@ -68,6 +68,7 @@ test('kill -9 of the CLI and its whole session: the watchdog still reverts the c
   assert.notEqual(wd.session, statOf(child.pid!)!.session, 'watchdog has its own session');
   assert.equal(wd.session, pending.watchdogPid, 'watchdog leads its session (setsid)');
 
+  const rollbacksBefore = readJournal(nsState).filter((e) => e.event === 'rollback').length;
   process.kill(-child.pid!, 'SIGKILL'); // the whole session's process group, like a dropped SSH connection
   await waitFor('the CLI to die', () => child.exitCode !== null || child.signalCode !== null, 5000, 50);
   assert.ok(blocked(), 'the change outlives the CLI until the deadline');
@@ -77,6 +78,8 @@ test('kill -9 of the CLI and its whole session: the watchdog still reverts the c
   assert.ok(Date.now() >= pending.deadline - 100, 'not before the deadline');
   assert.ok(open(), 'reachable again');
   assert.equal(save(lab.hostNetns, 4), b4, 'the ruleset is back to what it was before the change');
+  // The watchdog journals right after it restores: wait for the entry, not just the rules.
+  await waitFor('the rollback journal entry', () => readJournal(nsState).filter((e) => e.event === 'rollback').length > rollbacksBefore, 5000, 50);
   const rb = readJournal(nsState).filter((e) => e.event === 'rollback').at(-1);
   assert.equal(rb?.reason, 'deadline', `journal says why: ${JSON.stringify(rb)}`);
   assert.equal(rb?.outcome, 'rolled-back', `journal says how: ${JSON.stringify(rb)}`);
