@@ -33,11 +33,8 @@ import { styleProps, useThemeState } from '../theme/context.js';
 import type { CommandId } from '../keymap.js';
 import type { UiState } from '../state/types.js';
 import { Findings } from './Findings.js';
-import { Flows } from './Flows.js';
-import { Interfaces } from './Interfaces.js';
-import { Overview } from './Overview.js';
+import { ListView } from './ListView.js';
 import { PortDetail } from './PortDetail.js';
-import { Rules } from './Rules.js';
 
 export const MIN_ROWS = 8;
 
@@ -111,12 +108,9 @@ export function Screen(props: { intervalMs: number }) {
         </Text>
       </Box>
     );
-  } else if (view === 'overview') body = <Overview vr={vr} width={width} height={bodyHeight} />;
-  else if (view === 'detail') body = <PortDetail vr={vr} vd={vd} portKey={state.detailPort} width={width} height={bodyHeight} {...(panel ? { panel } : {})} />;
+  } else if (view === 'detail') body = <PortDetail vr={vr} vd={vd} portKey={state.detailPort} width={width} height={bodyHeight} {...(panel ? { panel } : {})} />;
   else if (view === 'findings') body = <Findings vr={vr} findings={findings} width={width} height={bodyHeight} />;
-  else if (view === 'rules') body = <Rules vr={vr} width={width} height={bodyHeight} />;
-  else if (view === 'flows') body = <Flows vr={vr} width={width} height={bodyHeight} />;
-  else body = <Interfaces vr={vr} width={width} height={bodyHeight} />;
+  else body = <ListView view={view} vr={vr} width={width} height={bodyHeight} />;
 
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
