@@ -11,6 +11,7 @@
 // applied and confirmed. Only the lab's namespace is touched; the session,
 // the lab and the state dir are removed in after(), whatever happened.
 import assert from 'node:assert/strict';
+import { tmuxPane } from '../helpers/tmux.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,21 +27,7 @@ const skip = labUnavailableReason();
 
 const sh = (file: string, args: string[], timeoutMs = 60_000) =>
   execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-const tmux = (...args: string[]) => sh('tmux', args, 10_000);
-const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
-const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
-const literal = (text: string) => tmux('send-keys', '-t', SESSION, '-l', text);
-
-async function waitScreen(pred: (s: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = screen();
-    if (pred(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const { tmux, screen, keys, literal, waitScreen } = tmuxPane(SESSION);
 
 const selected = (s: string) => s.split('\n').find((l) => l.startsWith('>')) ?? '';
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -11,6 +11,7 @@
 // default action to the TUI, else scripts/e2e-tui-main.tsx (same flags,
 // through tsx) until src/cli.tsx is wired.
 import assert from 'node:assert/strict';
+import { tmuxPane } from '../helpers/tmux.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,21 +26,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const sh = (file: string, args: string[], timeoutMs = 60_000) =>
   execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
 const lab = (...args: string[]) => sh('bash', ['scripts/lab', ...args], 300_000);
-const tmux = (...args: string[]) => sh('tmux', args, 10_000);
-const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
-const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
-const literal = (text: string) => tmux('send-keys', '-t', SESSION, '-l', text);
-
-async function waitScreen(pred: (s: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = screen();
-    if (pred(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const { tmux, screen, keys, literal, waitScreen } = tmuxPane(SESSION);
 
 function command(): string {
   const dist = path.join(ROOT, 'dist/cli.js');
