@@ -1,6 +1,6 @@
 // `portcullis status`: the model as a JSON document and as plain text,
 // grouped network -> container -> published port. Pure: model in, data out.
-import type { HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
+import type { ContainerNetworkModel, HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
 import type { Finding } from '../findings/types.js';
 import { findingsText } from '../findings/format.js';
 
@@ -38,7 +38,7 @@ export interface StatusJson {
     image: string;
     running: boolean;
     compose: { project: string; service: string | null } | null;
-    networks: Array<{ network: string; bridge: string | null; ipv4: string | null; ipv6: string | null }>;
+    networks: ContainerNetworkModel[];
     veth: { name: string; rxBytes: number | null; txBytes: number | null; rxPackets: number | null; txPackets: number | null } | null;
   }>;
   rules: Record<string, { total: number; byProvenance: Record<string, number> }>;
