@@ -74,6 +74,10 @@ describe('findings: the operator scenario of the lab test (DOCKER-USER -s 198.51
     // 8081 from the host is dropped by the INPUT rule: no loopback finding there
     assert.ok(!lo.some((x) => x.subject.kind === 'port' && x.subject.key === '4/tcp/0.0.0.0/8081'));
   });
+  it('the two proxy-bypass findings on one port have different ids (ids are React keys)', () => {
+    const ids = f.map((x) => x.id);
+    assert.equal(new Set(ids).size, ids.length, ids.join(' '));
+  });
 });
 
 describe('findings: DOCKER-USER rules', () => {

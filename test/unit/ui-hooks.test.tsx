@@ -26,9 +26,14 @@ async function until(pred: () => boolean, what: string, ms = 5000): Promise<void
 function gatedLoader(sample: Sample) {
   const pending: Array<{ resolve: (s: Sample) => void; reject: (e: Error) => void; signal: AbortSignal }> = [];
   let calls = 0;
+  // Times taken where things happen (a read starts, a read is failed), not
+  // where the test notices them: a slow render must not shorten a wait.
+  const callAt: number[] = [];
+  const failAt: number[] = [];
   const load: Loader = (signal) =>
     new Promise<Sample>((resolve, reject) => {
       calls++;
+      callAt.push(Date.now());
       pending.push({ resolve, reject, signal });
     });
   return {
@@ -37,8 +42,13 @@ function gatedLoader(sample: Sample) {
       return calls;
     },
     pending,
+    callAt,
+    failAt,
     finish: () => pending.shift()?.resolve(sample),
-    fail: (msg: string) => pending.shift()?.reject(new Error(msg)),
+    fail: (msg: string) => {
+      failAt.push(Date.now());
+      pending.shift()?.reject(new Error(msg));
+    },
   };
 }
 
@@ -76,9 +86,14 @@ describe('useHostModel', () => {
     await until(() => g.calls === 2, 'read 2');
     g.fail('boom');
     await waitFor(inst, (f) => f.includes('failures=2'), 'failure 2');
-    const t2 = Date.now();
     await until(() => g.calls === 3, 'read 3');
-    assert.ok(Date.now() - t2 >= 35, 'second retry waited about 2 intervals');
+    // backoffMs(20, 2) = 40 ms from the failure to the next read (timers may
+    // fire a millisecond early in Date.now() terms, hence 38). Lateness under
+    // load only makes the gap longer, so this cannot flake on a busy machine.
+    const gap = g.callAt[2]! - g.failAt[1]!;
+    assert.ok(gap >= 38, `second retry waited ${gap} ms, want >= 40 (2 intervals)`);
+    // and the first retry waited one interval, so the wait grew
+    assert.ok(g.callAt[1]! - g.failAt[0]! >= 18, `first retry waited ${g.callAt[1]! - g.failAt[0]!} ms`);
     g.finish();
     await waitFor(inst, (f) => f.includes('ok=y failures=0 error=-'), 'recovered');
     inst.unmount();

@@ -49,7 +49,21 @@ function ruleOf(ref: RuleRef): FindingRule {
 
 function make(kind: FindingKind, severity: Severity, subject: FindingSubject, title: string, explanation: string, rules: RuleRef[], fix: FindingFix): Finding {
   const rs = rules.map(ruleOf);
-  return { id: `${kind}:${subjectId(subject)}:${fnv(rs.map((r) => r.key).join('\n'))}`, kind, severity, title, explanation, rules: rs, subject, fix };
+  // The fix is part of the hash: one port can carry two findings of a kind on
+  // the same rules (IPv6 twin and loopback proxy-bypass) that differ only in
+  // what fixes them, and the id must tell them apart (it is a React key).
+  const fixKey = fix ? Object.values(fix).join('/') : '';
+  return { id: `${kind}:${subjectId(subject)}:${fnv([...rs.map((r) => r.key), fixKey].join('\n'))}`, kind, severity, title, explanation, rules: rs, subject, fix };
+}
+
+/** Ids are keys in the UI: a repeat (same kind, subject, rules and fix) gets a #n suffix. */
+function uniqueIds(list: Finding[]): Finding[] {
+  const seen = new Map<string, number>();
+  return list.map((f) => {
+    const n = seen.get(f.id) ?? 0;
+    seen.set(f.id, n + 1);
+    return n === 0 ? f : { ...f, id: `${f.id}#${n + 1}` };
+  });
 }
 
 function fmtIp(ip: string): string {
@@ -538,5 +552,5 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   }
 
   const rank: Record<Severity, number> = { critical: 0, warn: 1, info: 2 };
-  return out.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  return uniqueIds(out.sort((a, b) => rank[a.severity] - rank[b.severity]));
 }
