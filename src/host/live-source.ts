@@ -15,13 +15,14 @@ import { readLinks } from './sources/links.js';
 import { readSysctl } from './sources/sysctl.js';
 
 /** The sources a read can be limited to (LiveOptions.only / skip). */
-export type LiveSourceName = 'iptables' | 'iptables-legacy' | 'conntrack' | 'links' | 'docker' | 'proxies' | 'sysctl';
+export type LiveSourceName = 'iptables' | 'iptables-legacy' | 'conntrack' | 'links' | 'addresses' | 'docker' | 'proxies' | 'sysctl';
 
 export const SOURCE_FILES: Record<LiveSourceName, readonly CaptureFile[]> = {
   iptables: ['iptables-save.txt', 'ip6tables-save.txt'],
   'iptables-legacy': ['iptables-legacy-save.txt', 'ip6tables-legacy-save.txt'],
   conntrack: ['conntrack.txt'],
-  links: ['ip-link.json', 'ip-addr.json'],
+  links: ['ip-link.json'],
+  addresses: ['ip-addr.json'],
   docker: ['containers.json', 'networks.json', 'container-ifaces.json'],
   proxies: ['docker-proxy.txt'],
   sysctl: ['sysctl.txt'],
@@ -93,7 +94,12 @@ export async function readLiveDetailed(opts: LiveOptions = {}): Promise<LiveRead
         })()
       : none(),
     wanted('conntrack') ? guard(['conntrack.txt'], () => readConntrack(common)) : none(),
-    wanted('links') ? guard(['ip-link.json', 'ip-addr.json'], () => readLinks(common)) : none(),
+    wanted('links') || wanted('addresses')
+      ? (() => {
+          const files = [...(wanted('links') ? SOURCE_FILES.links : []), ...(wanted('addresses') ? SOURCE_FILES.addresses : [])];
+          return guard(files, () => readLinks({ ...common, files }));
+        })()
+      : none(),
     wanted('docker')
       ? guard(['containers.json', 'networks.json', 'container-ifaces.json'], async () => {
           const r = await readDockerSource({ ...common, dockerHost: opts.dockerHost });

@@ -2,7 +2,13 @@
 // have changed and building the model incrementally (src/core/refresh).
 //
 //   every tick     iptables-save -c (counters and rules; parsed with a
-//                  RuleCache), ip -j link/addr, docker-proxy scan (cheap)
+//                  RuleCache), ip -j -s link (interface counters)
+//   addresses,     ip -j addr and the /proc docker-proxy scan: at start, after
+//   proxies        a Docker event, after a tick whose rules or links changed
+//                  (Docker publishing a port without an event we saw), and
+//                  with every conntrack resync. They change only with
+//                  Docker or the operator, and reading them every second
+//                  was a third of an idle TUI's work.
 //   flows          the `conntrack -E` stream applied to a FlowTable; a full
 //                  `conntrack -L` only at start, when the stream failed or
 //                  overflowed ("No buffer space available": events were
@@ -19,7 +25,7 @@ import { parseConntrack } from '../core/parse/conntrack.js';
 import { IncrementalBuilder, type BuildResult } from '../core/refresh/model.js';
 import { CAPTURE_FILES, type CaptureFile, type RawCapture } from '../core/types.js';
 import { watchEvents } from './docker-api.js';
-import { readLiveDetailed, SOURCE_FILES, type LiveSourceName } from './live-source.js';
+import { readLiveDetailed, SOURCE_FILES, type LiveOptions, type LiveRead, type LiveSourceName } from './live-source.js';
 import { watchConntrack } from './sources/conntrack.js';
 
 export interface RefreshOptions {
@@ -32,6 +38,8 @@ export interface RefreshOptions {
   flushMs?: number;
   /** Clock (ms), for tests. */
   now?: () => number;
+  /** The host read (default readLiveDetailed); tests pass a fake. */
+  read?: (opts: LiveOptions) => Promise<LiveRead>;
 }
 
 export interface TickResult extends BuildResult {
@@ -60,6 +68,8 @@ export class RefreshEngine {
   private meta: Omit<RawCapture['meta'], 'time' | 'unavailable' | 'notes'> | null = null;
   private first = true;
   private dockerDirty = true;
+  /** Rules or links changed last tick: re-read addresses and docker-proxies. */
+  private hostDirty = false;
   private needResync = true;
   private lastResync = 0;
   private streaming = false;
@@ -83,8 +93,9 @@ export class RefreshEngine {
   /** Which sources the next tick reads. */
   plan(): { sources: LiveSourceName[]; resync: boolean } {
     const resync = this.first || this.needResync || !this.streaming || this.now() - this.lastResync >= this.resyncMs;
-    const sources: LiveSourceName[] = ['iptables', 'links', 'proxies'];
+    const sources: LiveSourceName[] = ['iptables', 'links'];
     if (this.first || this.dockerDirty) sources.push('docker');
+    if (this.first || this.dockerDirty || this.hostDirty || resync) sources.push('addresses', 'proxies');
     // Legacy tables are rarely in use (and then rarely change): read with the resync.
     if (resync) sources.push('conntrack', 'sysctl', 'iptables-legacy');
     return { sources, resync };
@@ -100,13 +111,16 @@ export class RefreshEngine {
       this.pending = [];
     }
     const dockerWasDirty = this.dockerDirty;
+    const hostWasDirty = this.hostDirty;
     this.dockerDirty = false;
+    this.hostDirty = false;
     let read;
     try {
-      read = await readLiveDetailed({ netns: this.opts.netns, dockerHost: this.opts.dockerHost, timeoutMs: this.opts.timeoutMs, signal, only: sources });
+      read = await (this.opts.read ?? readLiveDetailed)({ netns: this.opts.netns, dockerHost: this.opts.dockerHost, timeoutMs: this.opts.timeoutMs, signal, only: sources });
     } catch (e) {
       this.resyncing = false;
       if (dockerWasDirty) this.dockerDirty = true;
+      if (hostWasDirty) this.hostDirty = true;
       throw e;
     }
     const t1 = performance.now();
@@ -155,6 +169,10 @@ export class RefreshEngine {
     const useTable = this.files['conntrack.txt'] !== undefined;
     if (useTable) raw.files['conntrack.txt'] = ''; // present (read), its flows from the table
     const built = this.builder.build(raw, useTable ? this.table : null);
+    // Anything but a counters-only change (new rules, links, Docker state):
+    // the addresses and proxies that go with it are read on the next tick.
+    // (Not when this tick read them already: that would re-read them forever.)
+    if (built.kind !== 'counters' && !sources.includes('proxies')) this.hostDirty = true;
     return { ...built, read: sources, resynced: resync, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings };
   }
 

@@ -12,10 +12,11 @@ const COMMANDS: Array<{ file: CaptureFile; argv: string[] }> = [
   { file: 'ip-addr.json', argv: ['ip', '-j', 'addr'] },
 ];
 
-export async function readLinks(opts: SourceOptions = {}): Promise<SourceResult> {
+/** Both files, or only `files` (the refresh engine reads addresses less often than counters). */
+export async function readLinks(opts: SourceOptions & { files?: readonly CaptureFile[] } = {}): Promise<SourceResult> {
   const out = emptyResult();
   await Promise.all(
-    COMMANDS.map(async ({ file, argv }) => {
+    COMMANDS.filter((c) => opts.files === undefined || opts.files.includes(c.file)).map(async ({ file, argv }) => {
       try {
         const r = await run(argv, opts);
         out.timings[argv.join(' ')] = r.durationMs;

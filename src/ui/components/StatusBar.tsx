@@ -1,13 +1,13 @@
-// The status line; owns the one-second clock so only it re-renders for
-// "refreshed Ns ago".
-import { useNow } from '../hooks/useNow.js';
+// The status line; owns the refresh-age clock, which re-renders only when
+// the age label changes (see refreshAgeLabel).
 import { useHost } from '../data/context.js';
+import { useRefreshAge } from '../hooks/useRefreshAge.js';
 import { statusSegments } from '../present/status.js';
 import { Line } from './Line.js';
 
 export function StatusBar(props: { width: number; paused: boolean; dialogOpen: boolean; readOnly: boolean; intervalMs: number }) {
-  const now = useNow(1000);
   const { data, feedErrors } = useHost();
-  const segs = statusSegments({ data, now, paused: props.paused, dialogOpen: props.dialogOpen, readOnly: props.readOnly, intervalMs: props.intervalMs, feedErrors });
+  const age = useRefreshAge(data.lastOk, props.intervalMs);
+  const segs = statusSegments({ data, age, paused: props.paused, dialogOpen: props.dialogOpen, readOnly: props.readOnly, intervalMs: props.intervalMs, feedErrors });
   return <Line segments={segs} width={props.width} separator=" │ " />;
 }

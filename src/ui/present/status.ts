@@ -23,12 +23,27 @@ const SHORT: Record<string, string> = {
 
 export interface StatusInput {
   data: HostData;
-  now: number;
+  /** The refresh age segment (refreshAgeLabel); null before the first good read. */
+  age: string | null;
   paused: boolean;
   dialogOpen: boolean;
   readOnly: boolean;
   intervalMs: number;
   feedErrors: readonly string[];
+}
+
+/**
+ * The refresh age as the status line shows it. While reads keep coming in
+ * time it says so and does not change ("↻ every 1s"): a label that counted
+ * seconds would cost a full-screen repaint every second on a host where
+ * nothing else moved. Once the last good read is older than two intervals
+ * (paused, failing, slow) it counts: "↻ 7s ago".
+ */
+export function refreshAgeLabel(lastOk: number | null, now: number, intervalMs: number): string | null {
+  if (lastOk === null) return null;
+  const age = now - lastOk;
+  if (age < 2 * intervalMs + 1000) return `↻ every ${duration(intervalMs / 1000)}`;
+  return `↻ ${duration(age / 1000)} ago`;
 }
 
 /** Most urgent first: at 80 columns the tail is cut, so flags and failures come before the details. */
@@ -51,7 +66,7 @@ export function statusSegments(i: StatusInput): Cell[] {
     if (missing.length) segs.push(cell(`unavailable: ${missing.join(', ')}`, 'status.error'));
   }
   for (const e of i.feedErrors) segs.push(cell(e, 'status.warn'));
-  if (i.data.lastOk !== null) segs.push(cell(`↻ ${duration((i.now - i.data.lastOk) / 1000)} ago`, 'muted'));
+  if (i.age !== null) segs.push(cell(i.age, 'muted'));
   if (m) {
     segs.push(cell(`Docker ${m.meta.dockerVersion ?? '?'}`, 'muted'));
     for (const f of m.families) if (f.backend) segs.push(cell(`v${f.family} ${f.backend}/${f.layout}`, 'muted'));

@@ -1,0 +1,117 @@
+// The refresh engine's read plan (src/host/refresh.ts) with a fake host
+// read: counters and links every tick; addresses and docker-proxies only at
+// start, after a Docker event, after a tick whose rules changed, and with a
+// conntrack resync; Docker only at start and after an event.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
+import type { RawCapture } from '../../src/core/types.js';
+import { readCaptureDir } from '../../src/host/capture-dir.js';
+import type { LiveOptions, LiveRead, LiveSourceName } from '../../src/host/live-source.js';
+import { SOURCE_FILES } from '../../src/host/live-source.js';
+import { RefreshEngine } from '../../src/host/refresh.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const LAB = path.join(here, '../fixtures/lab/main');
+
+/** A host whose rules text the test can change; records what each read asked for. */
+function fakeHost(raw: RawCapture) {
+  const asked: LiveSourceName[][] = [];
+  let save = raw.files['iptables-save.txt'] ?? '';
+  let tick = 0;
+  const read = async (opts: LiveOptions): Promise<LiveRead> => {
+    const only = [...(opts.only ?? [])];
+    asked.push(only);
+    tick++;
+    const files: RawCapture['files'] = {};
+    for (const name of only) {
+      for (const f of SOURCE_FILES[name]) {
+        // counters move every tick: a counters-only change
+        const text = f === 'iptables-save.txt' ? save.replace(/^\[(\d+):(\d+)\]/gm, (_m, p: string, b: string) => `[${Number(p) + tick}:${Number(b) + tick}]`) : raw.files[f];
+        if (text !== undefined) files[f] = text;
+      }
+    }
+    return { capture: { files, meta: { ...raw.meta, unavailable: {}, notes: [] } }, timings: {} };
+  };
+  return {
+    read,
+    asked,
+    addRule: (line: string) => {
+      save = save.replace(/^(\*filter\n(?:[:#].*\n)*)/m, `$1[0:0] ${line}\n`);
+    },
+  };
+}
+
+const has = (l: LiveSourceName[], ...names: LiveSourceName[]) => names.every((n) => l.includes(n));
+
+describe('RefreshEngine read plan', () => {
+  let raw: RawCapture;
+  before(async () => {
+    raw = await readCaptureDir(LAB);
+  });
+
+  it('reads everything first, then only counters and links while nothing changes', async () => {
+    let now = 0;
+    const h = fakeHost(raw);
+    const e = new RefreshEngine({ read: h.read, now: () => now, resyncMs: 60_000 });
+    const first = await e.tick();
+    assert.equal(first.kind, 'full');
+    assert.ok(has(h.asked[0]!, 'iptables', 'links', 'addresses', 'proxies', 'docker', 'conntrack'), h.asked[0]!.join());
+    // No conntrack stream in this test: every tick re-lists conntrack (the fallback), so
+    // pretend a stream runs by checking only the other sources.
+    for (let i = 0; i < 3; i++) {
+      now += 1000;
+      const r = await e.tick();
+      const l = h.asked.at(-1)!;
+      assert.ok(has(l, 'iptables', 'links'), l.join());
+      assert.ok(!l.includes('docker'), `tick ${i}: ${l.join()}`);
+      assert.equal(r.kind, 'counters');
+    }
+  });
+
+  it('after a tick whose rules changed, the next tick re-reads addresses and proxies, once', async () => {
+    const h = fakeHost(raw);
+    // A stream is "running" and resyncs are far apart: only the plan decides.
+    const e = new RefreshEngine({ read: h.read, now: () => 0, resyncMs: 3_600_000 });
+    (e as unknown as { streaming: boolean }).streaming = true;
+    await e.tick();
+    await e.tick();
+    const quiet = h.asked.at(-1)!;
+    assert.deepEqual(quiet, ['iptables', 'links']);
+    h.addRule('-A DOCKER-USER -s 192.0.2.7/32 -j DROP');
+    const changed = await e.tick();
+    assert.equal(changed.kind, 'full');
+    assert.deepEqual(h.asked.at(-1), ['iptables', 'links']);
+    await e.tick();
+    assert.ok(has(h.asked.at(-1)!, 'addresses', 'proxies'), h.asked.at(-1)!.join());
+    await e.tick();
+    assert.deepEqual(h.asked.at(-1), ['iptables', 'links']);
+  });
+
+  it('a Docker event brings Docker, addresses and proxies into the next tick', async () => {
+    const h = fakeHost(raw);
+    const e = new RefreshEngine({ read: h.read, now: () => 0, resyncMs: 3_600_000 });
+    (e as unknown as { streaming: boolean }).streaming = true;
+    await e.tick();
+    await e.tick();
+    (e as unknown as { dockerDirty: boolean }).dockerDirty = true; // what followDocker does on an event
+    await e.tick();
+    assert.ok(has(h.asked.at(-1)!, 'docker', 'addresses', 'proxies'), h.asked.at(-1)!.join());
+    await e.tick();
+    assert.deepEqual(h.asked.at(-1), ['iptables', 'links']);
+  });
+
+  it('the model keeps the addresses and proxies of the last read that had them', async () => {
+    const h = fakeHost(raw);
+    const e = new RefreshEngine({ read: h.read, now: () => 0, resyncMs: 3_600_000 });
+    (e as unknown as { streaming: boolean }).streaming = true;
+    const a = await e.tick();
+    const b = await e.tick();
+    assert.deepEqual(h.asked.at(-1), ['iptables', 'links']);
+    assert.equal(b.model.published.length, a.model.published.length);
+    assert.deepEqual(b.model.published.map((p) => [p.key, !!p.proxy]), a.model.published.map((p) => [p.key, !!p.proxy]));
+    assert.deepEqual(b.model.addresses, a.model.addresses);
+    assert.ok(a.model.published.some((p) => p.proxy), 'the lab has docker-proxies');
+  });
+});
