@@ -4,33 +4,64 @@
 // reply comes from the host address and port it was sent to.
 import type { Flow } from '../types.js';
 import { isAnyAddr, normalizeAddr } from '../net/addr.js';
+import { isIPv4Text } from '../parse/conntrack.js';
 import type { PublishedPort } from './types.js';
 
-/** Index of flows by `proto/origDport` so a port finds its flows without scanning all of them. */
+/**
+ * Index of flows by `proto/origDport` so a port finds its flows without
+ * scanning all of them. Buckets keep the flows' order and appear in the
+ * order of their first flow.
+ */
 export function indexFlows(flows: Flow[]): Map<string, Flow[]> {
-  const idx = new Map<string, Flow[]>();
-  for (const f of flows) {
-    if (f.orig.dport === null) continue;
-    const k = `${f.proto}/${f.orig.dport}`;
-    let list = idx.get(k);
-    if (!list) idx.set(k, (list = []));
+  // Grouped by proto (a handful of interned strings) then port (a small
+  // integer) first, so there is one key string per bucket, not per flow.
+  const byProto = new Map<string, Map<number, Flow[]>>();
+  const order: Array<{ proto: string; dport: number; list: Flow[] }> = [];
+  let lastProto: string | null = null;
+  let lastPorts: Map<number, Flow[]> | undefined;
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i]!;
+    const dport = f.orig.dport;
+    if (dport === null) continue;
+    let ports: Map<number, Flow[]> | undefined;
+    if (f.proto === lastProto) ports = lastPorts;
+    else {
+      ports = byProto.get(f.proto);
+      if (!ports) byProto.set(f.proto, (ports = new Map()));
+      lastProto = f.proto;
+      lastPorts = ports;
+    }
+    let list = ports!.get(dport);
+    if (!list) {
+      ports!.set(dport, (list = []));
+      order.push({ proto: f.proto, dport, list });
+    }
     list.push(f);
   }
+  const idx = new Map<string, Flow[]>();
+  for (const b of order) idx.set(`${b.proto}/${b.dport}`, b.list);
   return idx;
 }
 
 function sameAddr(a: string, b: string): boolean {
-  return a === b || normalizeAddr(a) === normalizeAddr(b);
+  if (a === b) return true;
+  // Two canonical dotted quads are their own normal form: equal only when identical.
+  if (isIPv4Text(a) && isIPv4Text(b)) return false;
+  return normalizeAddr(a) === normalizeAddr(b);
 }
 
 export function flowsOfPort(p: PublishedPort, idx: ReadonlyMap<string, Flow[]>): Flow[] {
-  const candidates = idx.get(`${p.proto}/${p.hostPort}`) ?? [];
+  const candidates = idx.get(`${p.proto}/${p.hostPort}`);
   const out: Flow[] = [];
-  for (const f of candidates) {
+  if (candidates === undefined) return out;
+  const anyHost = isAnyAddr(p.hostIp);
+  for (let i = 0; i < candidates.length; i++) {
+    const f = candidates[i]!;
     if (f.family !== p.family) continue;
-    if (!isAnyAddr(p.hostIp) && !sameAddr(f.orig.dst, p.hostIp)) continue;
-    const dnated = p.containerIp !== '' && sameAddr(f.reply.src, p.containerIp) && f.reply.sport === p.containerPort;
-    const toProxy = p.proxy && sameAddr(f.reply.src, f.orig.dst) && f.reply.sport === p.hostPort;
+    if (!anyHost && !sameAddr(f.orig.dst, p.hostIp)) continue;
+    // The port comparisons first: they are cheap and decide most flows.
+    const dnated = p.containerIp !== '' && f.reply.sport === p.containerPort && sameAddr(f.reply.src, p.containerIp);
+    const toProxy = p.proxy && f.reply.sport === p.hostPort && sameAddr(f.reply.src, f.orig.dst);
     if (dnated || toProxy) out.push(f);
   }
   return out;

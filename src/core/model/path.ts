@@ -133,8 +133,14 @@ interface ChainBuckets {
   /** The same by exact --dport. */
   anyDport: number[];
   byDport: Map<number, number[]>;
-  /** Merged candidate lists, per "o:IFACE" / "d:PORT". */
-  merged: Map<string, number[]>;
+  /** Merged candidate lists, per output interface and per --dport. */
+  mergedOut: Map<string, number[]>;
+  mergedDport: Map<number, number[]>;
+  /** Per rule: the chain of this table its target jumps to, null when none (undefined: not resolved yet). */
+  jumps: Array<ChainBuckets | null | undefined>;
+  /** Walk bookkeeping (see walkPath): the walk that finished this chain, the walk that has it on its stack. */
+  doneBy: number;
+  onStackOf: number;
 }
 
 export interface PathIndex {
@@ -160,7 +166,20 @@ export function indexPaths(idx: ChainIndex, dockerBridges: ReadonlySet<string>):
       let b = cache.get(key);
       if (b === undefined) {
         const all = idx.rules(table, chain);
-        b = { all, quick: all.map(quickOf), walkable: [], anyOut: [], byOut: new Map(), anyDport: [], byDport: new Map(), merged: new Map() };
+        b = {
+          all,
+          quick: all.map(quickOf),
+          walkable: [],
+          anyOut: [],
+          byOut: new Map(),
+          anyDport: [],
+          byDport: new Map(),
+          mergedOut: new Map(),
+          mergedDport: new Map(),
+          jumps: new Array<ChainBuckets | null | undefined>(all.length),
+          doneBy: 0,
+          onStackOf: 0,
+        };
         for (let i = 0; i < all.length; i++) {
           const q = b.quick[i] as Quick;
           // An outside client's packet never arrives on a Docker bridge.
@@ -196,52 +215,76 @@ function mergeSorted(a: number[], own: number[]): number[] {
  * packet's -o" and the same by --dport. The others are certainly 'no'.
  */
 function candidates(b: ChainBuckets, pkt: PacketShape): number[] {
-  let best: number[] | null = null;
-  let bestKey = '';
-  let bestLen = Infinity;
-  if (pkt.outIface !== undefined) {
-    const n = b.anyOut.length + (b.byOut.get(pkt.outIface)?.length ?? 0);
-    if (n < bestLen) [bestLen, bestKey] = [n, `o:${pkt.outIface}`];
+  const out = pkt.outIface;
+  const dport = pkt.dport;
+  const nOut = out !== undefined ? b.anyOut.length + (b.byOut.get(out)?.length ?? 0) : Infinity;
+  const nDport = dport !== undefined ? b.anyDport.length + (b.byDport.get(dport)?.length ?? 0) : Infinity;
+  if (nOut === Infinity && nDport === Infinity) return b.walkable;
+  if (nOut <= nDport) {
+    const o = out as string;
+    let best = b.mergedOut.get(o);
+    if (best === undefined) b.mergedOut.set(o, (best = mergeSorted(b.anyOut, b.byOut.get(o) ?? [])));
+    return best;
   }
-  if (pkt.dport !== undefined) {
-    const n = b.anyDport.length + (b.byDport.get(pkt.dport)?.length ?? 0);
-    if (n < bestLen) [bestLen, bestKey] = [n, `d:${pkt.dport}`];
-  }
-  if (bestKey === '') return b.walkable;
-  best = b.merged.get(bestKey) ?? null;
-  if (!best) {
-    best = bestKey.startsWith('o:')
-      ? mergeSorted(b.anyOut, b.byOut.get(pkt.outIface as string) ?? [])
-      : mergeSorted(b.anyDport, b.byDport.get(pkt.dport as number) ?? []);
-    b.merged.set(bestKey, best);
-  }
+  const d = dport as number;
+  let best = b.mergedDport.get(d);
+  if (best === undefined) b.mergedDport.set(d, (best = mergeSorted(b.anyDport, b.byDport.get(d) ?? [])));
   return best;
 }
+
+/** The chain rule i of b jumps to (same table), or null. */
+function jumpOf(px: PathIndex, table: string, b: ChainBuckets, i: number): ChainBuckets | null {
+  let j = b.jumps[i];
+  if (j === undefined) {
+    const t = (b.all[i] as Rule).target;
+    j = t && px.chains.has(table, t) ? px.buckets(table, t) : null;
+    b.jumps[i] = j;
+  }
+  return j;
+}
+
+/** A rule a walk meets, the first user chain entered below the start, and whether the rule jumps to a chain of the table. */
+type PathVisit = (rule: Rule, via: string | null, jump: boolean) => void;
+
+/** Numbers the walks, for the per-chain bookkeeping in ChainBuckets. */
+let walkSeq = 0;
 
 /**
  * walkChain for buildPath: the same rules in the same order, each chain
  * entered once, without the rules an outside client's packet cannot match
- * (see above). Jumps are visited like walkChain does.
+ * (see above). Jumps are visited like walkChain does. Not re-entrant: `visit`
+ * must not start another walk.
  */
-function walkPath(px: PathIndex, table: string, start: string, pkt: PacketShape, visit: (rule: Rule, via: string | null) => void): void {
+function walkPath(px: PathIndex, table: string, start: string, pkt: PacketShape, visit: PathVisit): void {
   const probe: Probe = { pkt, dst: pkt.dst !== undefined ? normalizeAddr(pkt.dst) : null, proto: pkt.proto !== undefined ? pkt.proto.toLowerCase() : null };
-  const stack = new Set<string>();
-  const done = new Set<string>();
-  const walk = (chain: string, via: string | null, depth: number) => {
-    if (depth > MAX_DEPTH || stack.has(chain) || done.has(chain)) return;
-    stack.add(chain);
-    const b = px.buckets(table, chain);
-    for (const i of candidates(b, pkt)) {
-      const r = b.all[i] as Rule;
-      const q = b.quick[i] as Quick;
-      if (quickNo(q, probe) || mayMatch(r, pkt) === 'no') continue;
-      visit(r, via);
-      if (r.target && px.chains.has(table, r.target)) walk(r.target, via ?? r.target, depth + 1);
-    }
-    stack.delete(chain);
-    done.add(chain);
-  };
-  walk(start, null, 0);
+  const id = ++walkSeq;
+  walkFrom(px, table, px.buckets(table, start), pkt, probe, visit, id, null, 0);
+}
+
+function walkFrom(
+  px: PathIndex,
+  table: string,
+  b: ChainBuckets,
+  pkt: PacketShape,
+  probe: Probe,
+  visit: PathVisit,
+  id: number,
+  via: string | null,
+  depth: number,
+): void {
+  if (depth > MAX_DEPTH || b.onStackOf === id || b.doneBy === id) return;
+  b.onStackOf = id;
+  const list = candidates(b, pkt);
+  for (let k = 0; k < list.length; k++) {
+    const i = list[k] as number;
+    const r = b.all[i] as Rule;
+    if (quickNo(b.quick[i] as Quick, probe) || mayMatch(r, pkt) === 'no') continue;
+    const j = jumpOf(px, table, b, i);
+    visit(r, via, j !== null);
+    if (j !== null) walkFrom(px, table, j, pkt, probe, visit, id, via ?? (r.target as string), depth + 1);
+  }
+  b.onStackOf = 0;
+  b.doneBy = id;
 }
 
 function forwardStage(rule: Rule, via: string | null): PathStage {
@@ -274,40 +317,34 @@ export function buildPath(p: PublishedPort, rs: Ruleset | undefined, px: PathInd
   // raw PREROUTING: rules that may see the published packet (no -d, or the host
   // address), and Docker 28+'s drops of direct access to the container address,
   // which guard this port too. Both walks run in rule order; a rule is listed once.
-  const raw = new Set<Rule>();
-  const direct: PacketShape = { proto: p.proto, dst: p.containerIp, dport: p.containerPort };
-  const keepRaw = (r: Rule) => {
-    if (r.target && idx.has('raw', r.target)) return;
-    const d = optionValue(r, '-d');
-    if (!d || mayMatch(r, direct) !== 'no' || (!isAnyAddr(p.hostIp) && d.value.startsWith(p.hostIp + '/'))) raw.add(r);
-  };
   if (idx.has('raw', 'PREROUTING')) {
-    walkPath(px, 'raw', 'PREROUTING', pre, keepRaw);
-    walkPath(px, 'raw', 'PREROUTING', direct, (r) => {
-      if (optionValue(r, '-d')) keepRaw(r);
+    const raw = new Set<Rule>();
+    const direct: PacketShape = { proto: p.proto, dst: p.containerIp, dport: p.containerPort };
+    const keepRaw = (r: Rule, jump: boolean) => {
+      if (jump) return;
+      const d = optionValue(r, '-d');
+      if (!d || mayMatch(r, direct) !== 'no' || (!isAnyAddr(p.hostIp) && d.value.startsWith(p.hostIp + '/'))) raw.add(r);
+    };
+    walkPath(px, 'raw', 'PREROUTING', pre, (r, _via, jump) => keepRaw(r, jump));
+    walkPath(px, 'raw', 'PREROUTING', direct, (r, _via, jump) => {
+      if (optionValue(r, '-d')) keepRaw(r, jump);
     });
     for (const r of idx.rules('raw', 'PREROUTING')) if (raw.has(r)) path.push({ stage: 'raw', ref: refOf(r) });
     for (const r of raw) if (r.chain !== 'PREROUTING') path.push({ stage: 'raw', ref: refOf(r) });
   }
   if (p.dnat) path.push({ stage: 'dnat', ref: p.dnat });
 
-  const listed = new Set<Rule>();
+  // A walk enters each chain once, so it visits each rule at most once: no
+  // rule is listed twice. A jump itself is not listed: its rules follow.
   if (p.dnat) {
-    walkPath(px, 'filter', 'FORWARD', post, (r, via) => {
-      if (r.target && idx.has('filter', r.target)) return; // the jump itself: its rules follow
-      if (listed.has(r)) return;
-      listed.add(r);
-      path.push({ stage: forwardStage(r, via), ref: refOf(r) });
+    walkPath(px, 'filter', 'FORWARD', post, (r, via, jump) => {
+      if (!jump) path.push({ stage: forwardStage(r, via), ref: refOf(r) });
     });
   }
 
   // The docker-proxy route: packets to the host port that were not DNATed.
-  const listedIn = new Set<Rule>();
-  walkPath(px, 'filter', 'INPUT', pre, (r) => {
-    if (r.target && idx.has('filter', r.target)) return;
-    if (listedIn.has(r)) return;
-    listedIn.add(r);
-    path.push({ stage: 'input', ref: refOf(r) });
+  walkPath(px, 'filter', 'INPUT', pre, (r, _via, jump) => {
+    if (!jump) path.push({ stage: 'input', ref: refOf(r) });
   });
   return path;
 }

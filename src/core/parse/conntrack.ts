@@ -216,8 +216,151 @@ function addressFamily(addr: string): Family | null {
 
 // ---------------------------------------------------------------- entries
 
-function newTuple(src: string): FlowTuple {
-  return { src, dst: '', sport: null, dport: null };
+// ---------------------------------------------------------------- interning
+//
+// A conntrack table repeats the same few strings over and over: protocol and
+// state names, flags, the host's and the containers' addresses, the clients'
+// addresses. An Interner hands out one string per distinct text, looked up by
+// hashing the characters in place (no slice for a text seen before), and
+// remembers each text's address family, so an address is validated once per
+// distinct text instead of four times per entry.
+
+/** Family codes kept per interned text: not computed yet, not an address, IPv4, IPv6. */
+const F_UNKNOWN = -1, F_NONE = 0;
+
+function familyCode(addr: string): number {
+  const f = addressFamily(addr);
+  return f === null ? F_NONE : f;
+}
+
+class Interner {
+  private keys: Array<string | undefined>;
+  private fams: Int8Array;
+  private mask: number;
+  private count = 0;
+  /** Per-table hash seed, so crafted input cannot aim at collisions. */
+  private readonly seed = (Math.random() * 0x100000000) | 0;
+
+  constructor(
+    size: number,
+    /** Start over when this many texts are held (bounds a long-lived interner). */
+    private readonly limit: number,
+  ) {
+    this.keys = new Array<string | undefined>(size);
+    this.fams = new Int8Array(size);
+    this.mask = size - 1;
+  }
+
+  private slot(s: string, a: number, b: number): number {
+    let h = this.seed ^ (b - a);
+    for (let i = a; i < b; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    const keys = this.keys;
+    const len = b - a;
+    let i = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      const k = keys[i];
+      if (k === undefined || (k.length === len && s.startsWith(k, a))) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** The interned s[a, b). */
+  get(s: string, a: number, b: number): string {
+    const i = this.slot(s, a, b);
+    const k = this.keys[i];
+    return k !== undefined ? k : this.insert(i, s.slice(a, b), F_UNKNOWN);
+  }
+
+  /** The interned s[a, b), with its address family code in `family`. */
+  address(s: string, a: number, b: number): string {
+    const i = this.slot(s, a, b);
+    const k = this.keys[i];
+    if (k !== undefined) {
+      let f = this.fams[i]!;
+      if (f === F_UNKNOWN) this.fams[i] = f = familyCode(k);
+      this.family = f;
+      return k;
+    }
+    const v = s.slice(a, b);
+    const f = familyCode(v);
+    this.family = f;
+    return this.insert(i, v, f);
+  }
+
+  /** Family code of the last address() (F_NONE, 4 or 6). */
+  family = F_NONE;
+
+  private insert(i: number, v: string, f: number): string {
+    if (this.count >= this.limit) {
+      this.keys = new Array<string | undefined>(this.keys.length);
+      this.fams = new Int8Array(this.keys.length);
+      this.count = 0;
+      i = this.slot(v, 0, v.length);
+    }
+    this.keys[i] = v;
+    this.fams[i] = f;
+    if (++this.count * 2 > this.keys.length && this.keys.length < this.limit * 2) this.grow();
+    return v;
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    const oldF = this.fams;
+    this.keys = new Array<string | undefined>(old.length * 2);
+    this.fams = new Int8Array(old.length * 2);
+    this.mask = old.length * 2 - 1;
+    for (let j = 0; j < old.length; j++) {
+      const k = old[j];
+      if (k === undefined) continue;
+      const i = this.slot(k, 0, k.length);
+      this.keys[i] = k;
+      this.fams[i] = oldF[j]!;
+    }
+  }
+}
+
+/**
+ * Flag lists are shared between flows (most have [] or [ASSURED]): frozen so
+ * a consumer that tried to change one would fail loudly.
+ */
+class FlagLists {
+  private lists: Array<readonly string[]> = [];
+
+  /** The shared list equal to scratch[0, n) (elements are interned). */
+  get(scratch: string[], n: number): string[] {
+    const lists = this.lists;
+    for (let i = 0; i < lists.length; i++) {
+      const l = lists[i]!;
+      if (l.length !== n) continue;
+      let same = true;
+      for (let j = 0; j < n; j++) if (l[j] !== scratch[j]) { same = false; break; }
+      if (same) return l as string[];
+    }
+    const l = Object.freeze(scratch.slice(0, n));
+    if (lists.length >= 256) lists.length = 0;
+    lists.push(l);
+    return l as string[];
+  }
+}
+
+/** What one parse shares between its entries. */
+interface Shared {
+  strings: Interner;
+  addresses: Interner;
+  flags: FlagLists;
+  scratch: string[];
+}
+
+function newShared(size: number, limit: number): Shared {
+  return { strings: new Interner(64, 1024), addresses: new Interner(size, limit), flags: new FlagLists(), scratch: [] };
+}
+
+/** Start of token j (0 past the end), end of token j. */
+function tA(b: Int32Array, n: number, j: number): number {
+  return j < n ? b[2 * j]! : 0;
+}
+function tB(b: Int32Array, n: number, j: number): number {
+  return j < n ? b[2 * j + 1]! : 0;
 }
 
 /**
@@ -226,38 +369,35 @@ function newTuple(src: string): FlowTuple {
  * wrong. `allowNoTimeout`: old kernels send DESTROY events without a
  * timeout; the flow then gets timeout 0.
  */
-function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTimeout: boolean): Flow | string {
+function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTimeout: boolean, sh: Shared): Flow | string {
   let k = k0;
   let family: Family | null = null;
-  // Bounds of token k, or an empty range past the end.
-  const A = (j: number) => (j < n ? b[2 * j]! : 0);
-  const B = (j: number) => (j < n ? b[2 * j + 1]! : 0);
 
   if (k >= n) return 'empty entry';
-  if (B(k) - A(k) === 4 && (s.startsWith('ipv4', A(k)) || s.startsWith('ipv6', A(k)))) {
-    family = s.charCodeAt(A(k) + 3) === 52 ? 4 : 6;
-    if (uintAt(s, A(k + 1), B(k + 1)) === null) {
-      return `expected the layer-3 protocol number after ipv${family}, got ${quote(s, A(k + 1), B(k + 1))}`;
+  if (tB(b, n, k) - tA(b, n, k) === 4 && (s.startsWith('ipv4', tA(b, n, k)) || s.startsWith('ipv6', tA(b, n, k)))) {
+    family = s.charCodeAt(tA(b, n, k) + 3) === 52 ? 4 : 6;
+    if (uintAt(s, tA(b, n, k + 1), tB(b, n, k + 1)) === null) {
+      return `expected the layer-3 protocol number after ipv${family}, got ${quote(s, tA(b, n, k + 1), tB(b, n, k + 1))}`;
     }
     k += 2;
   }
 
-  if (!isWordAt(s, A(k), B(k))) return `expected a protocol name, got ${quote(s, A(k), B(k))}`;
-  const proto = s.slice(A(k), B(k));
+  if (!isWordAt(s, tA(b, n, k), tB(b, n, k))) return `expected a protocol name, got ${quote(s, tA(b, n, k), tB(b, n, k))}`;
+  const proto = sh.strings.get(s, tA(b, n, k), tB(b, n, k));
   k++;
-  const protoNum = uintAt(s, A(k), B(k));
-  if (protoNum === null || protoNum > 255) return `expected the protocol number after ${proto}, got ${quote(s, A(k), B(k))}`;
+  const protoNum = uintAt(s, tA(b, n, k), tB(b, n, k));
+  if (protoNum === null || protoNum > 255) return `expected the protocol number after ${proto}, got ${quote(s, tA(b, n, k), tB(b, n, k))}`;
   k++;
 
-  let timeout = uintAt(s, A(k), B(k));
+  let timeout = uintAt(s, tA(b, n, k), tB(b, n, k));
   if (timeout !== null) k++;
   else if (allowNoTimeout) timeout = 0;
-  else return `expected the timeout after "${proto} ${protoNum}", got ${quote(s, A(k), B(k))}`;
+  else return `expected the timeout after "${proto} ${protoNum}", got ${quote(s, tA(b, n, k), tB(b, n, k))}`;
 
   let state: string | null = null;
-  if (k < n && s.charCodeAt(A(k)) !== 91 /* [ */ && eqAt(s, A(k), B(k)) < 0) {
-    if (!isUpperAt(s, A(k), B(k))) return `unexpected ${quote(s, A(k), B(k))} where a state or src= was expected`;
-    state = s.slice(A(k), B(k));
+  if (k < n && s.charCodeAt(b[2 * k]!) !== 91 /* [ */ && eqAt(s, b[2 * k]!, b[2 * k + 1]!) < 0) {
+    if (!isUpperAt(s, b[2 * k]!, b[2 * k + 1]!)) return `unexpected ${quote(s, b[2 * k]!, b[2 * k + 1]!)} where a state or src= was expected`;
+    state = sh.strings.get(s, b[2 * k]!, b[2 * k + 1]!);
     k++;
   }
 
@@ -266,7 +406,10 @@ function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTime
   let cur: FlowTuple | null = null;
   /** The open tuple already has its icmp id (the next id= is the conntrack id). */
   let curIcmpId = false;
-  const flags: string[] = [];
+  // Address family codes of orig.src, orig.dst, reply.src, reply.dst.
+  let fOS = F_NONE, fOD = F_NONE, fRS = F_NONE, fRD = F_NONE;
+  const scratch = sh.scratch;
+  let nFlags = 0;
   let mark: number | null = null;
   let zone: number | null = null;
   let use: number | null = null;
@@ -285,8 +428,12 @@ function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTime
         continue;
       }
       if (isUpperAt(s, ta + 1, tb - 1)) {
-        const flag = s.slice(ta + 1, tb - 1);
-        if (!NOT_FLAGS.has(flag) && !flags.includes(flag)) flags.push(flag);
+        const flag = sh.strings.get(s, ta + 1, tb - 1);
+        if (!NOT_FLAGS.has(flag)) {
+          let dup = false;
+          for (let j = 0; j < nFlags; j++) if (scratch[j] === flag) dup = true;
+          if (!dup) scratch[nFlags++] = flag;
+        }
       } else if (eqAt(s, ta + 1, tb - 1) < 0) return `unexpected ${quote(s, ta, tb)}`;
       continue;
     }
@@ -295,16 +442,25 @@ function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTime
     const key = keyOf(s, ta, eq);
     const v0 = eq + 1;
     switch (key) {
-      case K_SRC:
+      case K_SRC: {
         if (reply !== null) return 'more than two src= tuples';
-        cur = { src: s.slice(v0, tb), dst: '', sport: null, dport: null };
+        const src = sh.addresses.address(s, v0, tb);
+        cur = { src, dst: '', sport: null, dport: null };
         curIcmpId = false;
-        if (orig === null) orig = cur;
-        else reply = cur;
+        if (orig === null) {
+          orig = cur;
+          fOS = sh.addresses.family;
+        } else {
+          reply = cur;
+          fRS = sh.addresses.family;
+        }
         break;
+      }
       case K_DST:
         if (cur === null) return 'dst= outside a src=/dst= tuple';
-        cur.dst = s.slice(v0, tb);
+        cur.dst = sh.addresses.address(s, v0, tb);
+        if (cur === orig) fOD = sh.addresses.family;
+        else fRD = sh.addresses.family;
         break;
       case K_SPORT:
       case K_DPORT:
@@ -364,23 +520,25 @@ function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTime
 
   if (orig === null) return 'no src= tuple';
   if (reply === null) return 'no reply tuple (second src=)';
-  family ??= addressFamily(orig.src);
-  if (family === null) return `${JSON.stringify(orig.src.slice(0, 80))} in the original tuple is not an IP address`;
+  if (family === null) {
+    if (fOS === F_NONE) return `${JSON.stringify(orig.src.slice(0, 80))} in the original tuple is not an IP address`;
+    family = fOS as Family;
+  }
   const bad =
-    checkAddr(orig.src, 'original', family) ??
-    checkAddr(orig.dst, 'original', family) ??
-    checkAddr(reply.src, 'reply', family) ??
-    checkAddr(reply.dst, 'reply', family);
+    checkAddr(orig.src, fOS, 'original', family) ??
+    checkAddr(orig.dst, fOD, 'original', family) ??
+    checkAddr(reply.src, fRS, 'reply', family) ??
+    checkAddr(reply.dst, fRD, 'reply', family);
   if (bad !== null) return bad;
 
+  const flags = sh.flags.get(scratch, nFlags);
   return { family, proto, protoNum, timeout, state, orig, reply, flags, mark, zone, use, id };
 }
 
-/** null when `addr` is an address of the entry's family, else the problem. */
-function checkAddr(addr: string, tuple: string, family: Family): string | null {
+/** null when `addr` (of family code `f`) is an address of the entry's family, else the problem. */
+function checkAddr(addr: string, f: number, tuple: string, family: Family): string | null {
   if (addr === '') return `the ${tuple} tuple has no dst=`;
-  const f = addressFamily(addr);
-  if (f === null) return `${JSON.stringify(addr.slice(0, 80))} in the ${tuple} tuple is not an IP address`;
+  if (f === F_NONE) return `${JSON.stringify(addr.slice(0, 80))} in the ${tuple} tuple is not an IP address`;
   if (f !== family) return `${addr} is not IPv${family} like the rest of the entry`;
   return null;
 }
@@ -396,6 +554,7 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
   const flows: Flow[] = [];
   const issues: ParseIssue[] = [];
   const bounds = new Int32Array(2 * MAX_TOKENS);
+  const sh = newShared(1024, 1 << 22);
   const len = text.length;
   let lineNo = 0;
   let pos = 0;
@@ -409,7 +568,7 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
     if (n === 0) continue; // blank line
     // `conntrack v1.4.7 (conntrack-tools): N flow entries have been shown.`
     if (n > 0 && bounds[1]! - bounds[0]! === 9 && text.startsWith('conntrack v', bounds[0]!)) continue;
-    const res = n < 0 ? `more than ${MAX_TOKENS} fields` : parseEntry(text, bounds, n, 0, false);
+    const res = n < 0 ? `more than ${MAX_TOKENS} fields` : parseEntry(text, bounds, n, 0, false, sh);
     if (typeof res === 'string') {
       issues.push({ source, line: lineNo, text: cutText(text.slice(start, Math.min(end, start + 1000)).trim()), message: res });
     } else flows.push(res);
@@ -419,6 +578,8 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
 
 /** Token bounds reused by parseConntrackEvent (synchronous, so never shared). */
 const EVENT_BOUNDS = new Int32Array(2 * MAX_TOKENS);
+/** Interned strings of event lines: bounded, so a long watch does not grow it. */
+const EVENT_SHARED = newShared(1024, 8192);
 
 /**
  * Parse one `conntrack -E` line: `    [NEW] tcp 6 120 SYN_SENT src=...`,
@@ -442,6 +603,6 @@ export function parseConntrackEvent(line: string): { event: ConntrackEventKind; 
   else if (len === 8 && line.startsWith('[UPDATE]', ta)) event = 'UPDATE';
   else if (len === 9 && line.startsWith('[DESTROY]', ta)) event = 'DESTROY';
   else return null;
-  const flow = parseEntry(line, b, n, k + 1, true);
+  const flow = parseEntry(line, b, n, k + 1, true, EVENT_SHARED);
   return typeof flow === 'string' ? null : { event, flow };
 }
