@@ -4,6 +4,7 @@
 // and renders the Ink app until it exits. The guided actions (w b i L u)
 // apply through the same functions as the CLI's action commands
 // (ui/actions/live.ts), inside --netns, with the journal in --state-dir.
+import { appendFileSync } from 'node:fs';
 import { render } from 'ink';
 import { sshClientOf } from '../apply/state.js';
 import { watchEvents } from '../host/docker-api.js';
@@ -13,7 +14,7 @@ import { App } from '../ui/app.js';
 import type { ActionsConfig } from '../ui/actions/backend.js';
 import { PREVIEW_ONLY } from '../ui/actions/backend.js';
 import { liveBackend } from '../ui/actions/live.js';
-import { sampleFromCapture, type Feeds, type Loader } from '../ui/data/sample.js';
+import { sampleFromCapture, type Feeds, type Loader, type Sample } from '../ui/data/sample.js';
 import { DEFAULT_THEME, loadThemeFile, locateTheme, noColorFromEnv } from '../ui/theme/load.js';
 import type { Theme } from '../ui/theme/schema.js';
 import { UsageError } from './errors.js';
@@ -88,11 +89,15 @@ export function liveFeeds(opts: SourceFlags): Feeds {
  */
 export function liveSource(opts: SourceFlags): { load: Loader; feeds: Feeds; engine: RefreshEngine } {
   const engine = new RefreshEngine({ netns: opts.netns, dockerHost: opts.dockerHost });
+  let last: Sample | null = null;
   return {
     engine,
     load: async (signal) => {
       const r = await engine.tick(signal);
-      return { model: r.model, rulesets: r.snapshot.rulesets };
+      // The same Sample object when nothing changed: the UI skips the redraw.
+      if (r.unchanged && last?.model === r.model) return last;
+      last = { model: r.model, rulesets: r.snapshot.rulesets };
+      return last;
     },
     feeds: {
       docker: (onEvent, signal) => engine.followDocker(onEvent, signal),
@@ -100,6 +105,17 @@ export function liveSource(opts: SourceFlags): { load: Loader; feeds: Feeds; eng
         engine.followFlows((r) => onSample({ model: r.model, rulesets: r.snapshot.rulesets }), signal, onError),
     },
   };
+}
+
+/**
+ * PORTCULLIS_RENDER_LOG=FILE: one line per frame Ink draws ("<ms since start>
+ * <render ms>"), for scripts/bench and profiling. Off unless set.
+ */
+function renderLog(): { onRender?: (m: { renderTime: number }) => void } {
+  const file = process.env.PORTCULLIS_RENDER_LOG;
+  if (!file) return {};
+  const t0 = performance.now();
+  return { onRender: ({ renderTime }) => appendFileSync(file, `${Math.round(performance.now() - t0)} ${renderTime.toFixed(2)}\n`) };
 }
 
 // Alternate screen: the shell's scrollback is untouched and comes back on exit.
@@ -151,6 +167,7 @@ export async function runTui(opts: TuiOptions): Promise<void> {
       // frame that ends in a newline (ours always do), leaving stale lines.
       // Ink still wraps each frame in synchronized-output marks where supported.
       maxFps: 15,
+      ...renderLog(),
     },
   );
 

@@ -44,7 +44,9 @@ function gatedLoader(sample: Sample) {
     pending,
     callAt,
     failAt,
-    finish: () => pending.shift()?.resolve(sample),
+    // A new object each read: the same one means "nothing changed" (see the test below).
+    finish: () => pending.shift()?.resolve({ ...sample }),
+    finishSame: () => pending.shift()?.resolve(sample),
     fail: (msg: string) => {
       failAt.push(Date.now());
       pending.shift()?.reject(new Error(msg));
@@ -52,9 +54,10 @@ function gatedLoader(sample: Sample) {
   };
 }
 
-function Probe(props: { load: Loader; intervalMs: number; paused: boolean; onApi?: (refresh: () => void) => void }) {
-  const { data, refreshNow } = useHostModel(props.load, { intervalMs: props.intervalMs, paused: props.paused });
-  props.onApi?.(refreshNow);
+function Probe(props: { load: Loader; intervalMs: number; paused: boolean; onApi?: (refresh: () => void, lastOk: () => number | null) => void; onRender?: () => void }) {
+  const { data, refreshNow, lastOk } = useHostModel(props.load, { intervalMs: props.intervalMs, paused: props.paused });
+  props.onApi?.(refreshNow, lastOk);
+  props.onRender?.();
   return <Text>{`reads=${data.reads} ok=${data.sample ? 'y' : 'n'} failures=${data.failures} error=${data.error ?? '-'} reading=${data.reading}`}</Text>;
 }
 
@@ -119,6 +122,34 @@ describe('useHostModel', () => {
     await until(() => g.calls === 3, 'the queued refresh');
     g.finish();
     await waitFor(inst, (f) => f.includes('reads=3'), 'three reads');
+    inst.unmount();
+  });
+
+  it('the same sample again (nothing changed on the host) renders once more, then not at all', async () => {
+    const g = gatedLoader(await fixtureSample());
+    let renders = 0;
+    let lastOk: () => number | null = () => null;
+    const inst = render(<Probe load={g.load} intervalMs={10} paused={false} onRender={() => renders++} onApi={(_r, l) => (lastOk = l)} />);
+    await until(() => g.calls === 1, 'read 1');
+    g.finishSame();
+    await waitFor(inst, (f) => f.includes('reads=1 ok=y'), 'first sample');
+    await until(() => g.calls === 2, 'read 2');
+    g.finishSame();
+    // the second read shows the rates going to "no change" (prev = this sample)
+    await waitFor(inst, (f) => f.includes('reads=2'), 'second read rendered');
+    const settled = renders;
+    for (let i = 3; i <= 6; i++) {
+      await until(() => g.calls === i, `read ${i}`);
+      const before = Date.now();
+      g.finishSame();
+      await until(() => (lastOk() ?? 0) >= before, `read ${i} done`);
+    }
+    await until(() => g.calls === 7, 'read 7 started');
+    assert.equal(renders, settled, 'no render for reads that brought the same sample');
+    assert.match(inst.lastFrame() ?? '', /reads=2 /);
+    // and a changed sample renders again
+    g.finish();
+    await waitFor(inst, (f) => f.includes('reads=3'), 'a changed sample');
     inst.unmount();
   });
 

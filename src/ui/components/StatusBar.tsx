@@ -6,8 +6,8 @@ import { statusSegments } from '../present/status.js';
 import { Line } from './Line.js';
 
 export function StatusBar(props: { width: number; paused: boolean; dialogOpen: boolean; readOnly: boolean; intervalMs: number }) {
-  const { data, feedErrors } = useHost();
-  const age = useRefreshAge(data.lastOk, props.intervalMs);
+  const { data, feedErrors, lastOk } = useHost();
+  const age = useRefreshAge(lastOk, data.lastOk, props.intervalMs);
   const segs = statusSegments({ data, age, paused: props.paused, dialogOpen: props.dialogOpen, readOnly: props.readOnly, intervalMs: props.intervalMs, feedErrors });
   return <Line segments={segs} width={props.width} separator=" │ " />;
 }

@@ -16,14 +16,16 @@ export interface HostContext {
   live: LiveFlows | null;
   /** A live feed that is failing (the rest keeps working). */
   feedErrors: string[];
+  /** Time of the last good read, including reads that changed nothing (and so no data). */
+  lastOk: () => number | null;
 }
 
-const Ctx = createContext<HostContext>({ data: EMPTY_DATA, refreshNow: () => undefined, live: null, feedErrors: [] });
+const Ctx = createContext<HostContext>({ data: EMPTY_DATA, refreshNow: () => undefined, live: null, feedErrors: [], lastOk: () => null });
 
 export function DataProvider(props: { load: Loader; intervalMs: number; feeds?: Feeds; children: ReactNode }) {
   const ui = useUiState();
   const paused = refreshPaused(ui);
-  const { data, refreshNow, patchSample } = useHostModel(props.load, { intervalMs: props.intervalMs, paused });
+  const { data, refreshNow, patchSample, lastOk } = useHostModel(props.load, { intervalMs: props.intervalMs, paused });
   const [dockerError, setDockerError] = useState<string | null>(null);
   const onDockerEvent = useCallback(() => {
     if (!paused) refreshNow();
@@ -31,8 +33,8 @@ export function DataProvider(props: { load: Loader; intervalMs: number; feeds?: 
   useDockerEvents(props.feeds?.docker, onDockerEvent, setDockerError);
   const { live, error: ctError } = useConntrackFlows(props.feeds?.conntrack, data.sample, paused, props.feeds?.samples, patchSample);
   const value = useMemo<HostContext>(
-    () => ({ data, refreshNow, live, feedErrors: [dockerError, ctError].filter((e): e is string => !!e) }),
-    [data, refreshNow, live, dockerError, ctError],
+    () => ({ data, refreshNow, live, feedErrors: [dockerError, ctError].filter((e): e is string => !!e), lastOk }),
+    [data, refreshNow, live, dockerError, ctError, lastOk],
   );
   return <Ctx.Provider value={value}>{props.children}</Ctx.Provider>;
 }

@@ -38,8 +38,13 @@ export function backoffMs(intervalMs: number, failures: number): number {
 export function useHostModel(
   load: Loader,
   opts: { intervalMs: number; paused: boolean },
-): { data: HostData; refreshNow: () => void; patchSample: (s: Sample) => void } {
+): { data: HostData; refreshNow: () => void; patchSample: (s: Sample) => void; lastOk: () => number | null } {
   const [data, setData] = useState<HostData>(EMPTY_DATA);
+  // The data last rendered, and the time of the last good read even when it
+  // brought nothing new (see below): the status line's age reads it.
+  const shown = useRef(data);
+  shown.current = data;
+  const lastOkAt = useRef<number | null>(null);
   const inFlight = useRef(false);
   const pending = useRef(false);
   const failures = useRef(0);
@@ -60,12 +65,20 @@ export function useHostModel(
     inFlight.current = true;
     // Only the first read is announced ("reading the host…"): flagging every
     // tick would cost a full frame per tick for nothing on screen.
-    setData((d) => (d.sample || d.reading ? d : { ...d, reading: true }));
+    // (Not even a no-op update after that: React would still call the tree.)
+    if (!shown.current.sample && !shown.current.reading) setData((d) => (d.sample || d.reading ? d : { ...d, reading: true }));
     try {
       const s = await loadRef.current(ctl.signal);
       if (ctl.signal.aborted) return;
       failures.current = 0;
       backoffUntil.current = 0;
+      lastOkAt.current = Date.now();
+      // The loader hands back the very same sample when nothing on the host
+      // changed. Once the rates on screen already say "no change" (the
+      // previous sample is that one too), a new state would only redraw an
+      // identical screen: on an idle host that was most of the TUI's CPU.
+      const cur = shown.current;
+      if (s === cur.sample && s === cur.prev && cur.error === null) return;
       setData((d) => ({
         sample: s,
         prev: d.sample,
@@ -120,5 +133,6 @@ export function useHostModel(
     setData((d) => (d.sample ? { ...d, sample: s } : d));
   }, []);
 
-  return { data, refreshNow, patchSample };
+  const lastOk = useCallback(() => lastOkAt.current, []);
+  return { data, refreshNow, patchSample, lastOk };
 }
