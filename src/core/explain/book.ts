@@ -34,13 +34,19 @@ export interface RuleBook {
 const BUILTIN_POLICY_TABLES = new Set(['raw', 'mangle', 'nat', 'security']);
 
 function makeSet(family: Family, backend: Backend, primary: boolean, chains: Map<string, BookChain>): BookSet {
-  const tables = new Set<string>();
-  for (const k of chains.keys()) tables.add(k.slice(0, k.indexOf('/')));
+  // table -> chain name -> chain: a walk asks for its chain at every rule.
+  const tables = new Map<string, Map<string, BookChain>>();
+  for (const [k, ch] of chains) {
+    const t = k.slice(0, k.indexOf('/'));
+    let m = tables.get(t);
+    if (!m) tables.set(t, (m = new Map()));
+    m.set(k.slice(k.indexOf('/') + 1), ch);
+  }
   return {
     family,
     backend,
     primary,
-    chain: (table, name) => chains.get(`${table}/${name}`),
+    chain: (table, name) => tables.get(table)?.get(name),
     hasTable: (t) => tables.has(t),
   };
 }

@@ -7,9 +7,9 @@
 // conntrack state, marks, addrtype, interfaces that are absent at a hook.
 import ipaddr from 'ipaddr.js';
 import type { Rule, RuleOption } from '../types.js';
-import { inNet, net } from './cidr.js';
+import { inNet, net, netHas, netIndex, type Net } from './cidr.js';
 import { ifaceMatches } from '../model/match.js';
-import { canonicalFlag, parsePortList } from '../parse/rule-query.js';
+import { canonicalFlag, parsePortList, type PortRange } from '../parse/rule-query.js';
 import { type Bits, type HostAddrs, type Iface, type Packet, ifaceText } from './packet.js';
 
 export type Tri = true | false | null;
@@ -54,23 +54,36 @@ function protoIs(spec: string, proto: string): boolean {
   return s === proto.toLowerCase();
 }
 
-/** -s/-d value (comma list of CIDRs) against an address; null when unreadable or unknown. */
-function addrListHas(spec: string, ip: string | null): boolean | null {
+/**
+ * -s/-d value (comma list of CIDRs, parsed once per option: `parts`) against
+ * an address; null when unreadable or unknown. Same answer as testing
+ * `inNet(part, ip)` part by part.
+ */
+function addrListHas(parts: ReadonlyArray<Net | null>, ip: string | null): boolean | null {
   if (ip === null) return null;
+  const b = net(ip);
   let hit = false;
-  for (const part of spec.split(',')) {
-    const r = inNet(part, ip);
-    if (r === null) return net(part) ? false : null;
-    if (r) hit = true;
+  for (const a of parts) {
+    if (a === null) return null;
+    if (b === null) return false;
+    if (netHas(a, b)) hit = true;
   }
   return hit;
 }
 
-function portSpecHas(spec: string, port: number | null): boolean | null {
+function portSpecHas(ranges: readonly PortRange[] | null, port: number | null): boolean | null {
   if (port === null) return null;
-  const ranges = parsePortList(spec);
   if (!ranges) return null;
-  return ranges.some((r) => port >= r.from && port <= r.to);
+  for (const r of ranges) if (port >= r.from && port <= r.to) return true;
+  return false;
+}
+
+/** `except` of an external interface as a set (the list names every Docker bridge). */
+const exceptSets = new WeakMap<readonly string[], Set<string>>();
+function exceptSet(except: readonly string[]): Set<string> {
+  let s = exceptSets.get(except);
+  if (!s) exceptSets.set(except, (s = new Set(except)));
+  return s;
 }
 
 function ifaceIs(pattern: string, i: Iface): boolean | null {
@@ -83,7 +96,7 @@ function ifaceIs(pattern: string, i: Iface): boolean | null {
     case 'external':
       // Some interface other than `except`: a pattern naming only excluded
       // interfaces cannot match it; anything else might.
-      if (!pattern.endsWith('+') && i.except.includes(pattern)) return false;
+      if (!pattern.endsWith('+') && exceptSet(i.except).has(pattern)) return false;
       return null;
     case 'unknown':
       return null;
@@ -202,6 +215,12 @@ const unk = (why: string): Eval => ({ v: null, why });
 const tri = (v: boolean | null, whenTrue: string, whenFalse: string, whenNull: string): Eval =>
   v === null ? unk(whenNull) : v ? yes(whenTrue) : no(whenFalse);
 
+// Constant answers of the most frequent options, shared (an Eval is never changed).
+const UNK_SRC = unk('source address unknown (any source)');
+const UNK_DST = unk('destination unknown');
+const UNK_DPORT = unk('destination port unknown');
+const YES_COMMENT = yes('a comment');
+
 function show(x: string | number | null, what: string): string {
   return x === null ? `${what} unknown` : String(x);
 }
@@ -214,23 +233,88 @@ const OPAQUE_MODULES = new Set([
   'ah', 'esp', 'cluster', 'condition', 'geoip', 'xt_geoip',
 ]);
 
-function evalOption(o: RuleOption, pkt: Packet, host: HostAddrs): Eval {
-  const flag = canonicalFlag(o.flag);
-  const v = o.values[0] ?? '';
-  const mod = o.module;
-  if (mod !== null && OPAQUE_MODULES.has(mod)) return unk(`-m ${mod} depends on state explain cannot see`);
+/** A match option with what evaluating it needs, worked out once per rule. */
+interface Compiled {
+  o: RuleOption;
+  /** Canonical flag. */
+  flag: string;
+  /** The option as written (optionText). */
+  text: string;
+  /** First value, '' when none. */
+  v: string;
+  mod: string | null;
+  /** -s/-d/--ctorig*: the comma list as networks. */
+  addrs: ReadonlyArray<Net | null>;
+  /** Port options: the port list (null when unreadable). */
+  ports: readonly PortRange[] | null;
+  /** From a module whose state explain cannot see (OPAQUE_MODULES). */
+  opaque: boolean;
+}
+
+/** A rule's match options, compiled for evaluation (compileRule). */
+export type CompiledRule = readonly Compiled[];
+
+const compiledRules = new WeakMap<Rule, Compiled[]>();
+
+const ADDR_FLAGS = new Set(['-s', '-d', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst']);
+const PORT_FLAGS = new Set(['--dport', '--dports', '--sport', '--sports', '--ports', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport']);
+const NO_ADDRS: ReadonlyArray<Net | null> = [];
+
+/** The match options of a rule (without -m), compiled once per rule: rules are never changed after parsing. */
+export function compileRule(rule: Rule): CompiledRule {
+  return compiled(rule);
+}
+
+function compiled(rule: Rule): Compiled[] {
+  let c = compiledRules.get(rule);
+  if (c === undefined) {
+    c = [];
+    for (const o of rule.matches) {
+      const flag = canonicalFlag(o.flag);
+      if (flag === '-m' || flag === '--match') continue;
+      const v = o.values[0] ?? '';
+      c.push({
+        o,
+        flag,
+        text: optionText(o),
+        v,
+        mod: o.module,
+        addrs: ADDR_FLAGS.has(flag) ? v.split(',').map((part) => net(part)) : NO_ADDRS,
+        ports: PORT_FLAGS.has(flag) ? parsePortList(v) : null,
+        opaque: o.module !== null && OPAQUE_MODULES.has(o.module),
+      });
+    }
+    compiledRules.set(rule, c);
+  }
+  return c;
+}
+
+function evalOption(c: Compiled, pkt: Packet, host: HostAddrs): Eval {
+  const { o, flag, v, mod } = c;
+  if (c.opaque) return unk(`-m ${mod} depends on state explain cannot see`);
   switch (flag) {
     case '-p':
       return protoIs(v, pkt.proto) ? yes(`protocol is ${pkt.proto}`) : no(`packet is ${pkt.proto}`);
-    case '-s':
-      return tri(addrListHas(v, pkt.src), `source ${pkt.src} is in ${v}`, `source ${pkt.src} is not in ${v}`, 'source address unknown (any source)');
-    case '-d':
+    // The most frequent options build only the reason they give (as tri would).
+    case '-s': {
+      const r = addrListHas(c.addrs, pkt.src);
+      return r === null ? UNK_SRC : r ? yes(`source ${pkt.src} is in ${v}`) : no(`source ${pkt.src} is not in ${v}`);
+    }
+    case '-d': {
       if (pkt.dst === null && pkt.dstIsHost) return unk(`destination is "a host address" (unspecified)`);
-      return tri(addrListHas(v, pkt.dst), `destination ${pkt.dst} is in ${v}`, `destination ${pkt.dst} is not in ${v}`, 'destination unknown');
-    case '-i':
-      return tri(ifaceIs(v, pkt.inIface), `came in on ${ifaceText(pkt.inIface)}`, pkt.inIface.kind === 'none' ? 'no input interface at this hook (locally generated)' : `came in on ${ifaceText(pkt.inIface)}`, `input interface unknown (${ifaceText(pkt.inIface)})`);
-    case '-o':
-      return tri(ifaceIs(v, pkt.outIface), `goes out on ${ifaceText(pkt.outIface)}`, pkt.outIface.kind === 'none' ? 'no output interface yet at this hook' : `goes out on ${ifaceText(pkt.outIface)}`, `output interface unknown (${ifaceText(pkt.outIface)})`);
+      const r = addrListHas(c.addrs, pkt.dst);
+      return r === null ? UNK_DST : r ? yes(`destination ${pkt.dst} is in ${v}`) : no(`destination ${pkt.dst} is not in ${v}`);
+    }
+    case '-i': {
+      const r = ifaceIs(v, pkt.inIface);
+      if (r === null) return unk(`input interface unknown (${ifaceText(pkt.inIface)})`);
+      return r ? yes(`came in on ${ifaceText(pkt.inIface)}`) : no(pkt.inIface.kind === 'none' ? 'no input interface at this hook (locally generated)' : `came in on ${ifaceText(pkt.inIface)}`);
+    }
+    case '-o': {
+      const r = ifaceIs(v, pkt.outIface);
+      if (r === null) return unk(`output interface unknown (${ifaceText(pkt.outIface)})`);
+      return r ? yes(`goes out on ${ifaceText(pkt.outIface)}`) : no(pkt.outIface.kind === 'none' ? 'no output interface yet at this hook' : `goes out on ${ifaceText(pkt.outIface)}`);
+    }
     case '-f':
       return no('the first packet of a connection is not a fragment');
     case '-4':
@@ -240,14 +324,16 @@ function evalOption(o: RuleOption, pkt: Packet, host: HostAddrs): Eval {
     case '--ipv6':
       return pkt.family === 6 ? yes('IPv6') : no('IPv4 packet');
     case '--dport':
-    case '--dports':
-      return tri(portSpecHas(v, pkt.dport), `destination port is ${pkt.dport}`, `destination port is ${pkt.dport}${pkt.dnat ? ' (after DNAT)' : ''}`, 'destination port unknown');
+    case '--dports': {
+      const r = portSpecHas(c.ports, pkt.dport);
+      return r === null ? UNK_DPORT : r ? yes(`destination port is ${pkt.dport}`) : no(`destination port is ${pkt.dport}${pkt.dnat ? ' (after DNAT)' : ''}`);
+    }
     case '--sport':
     case '--sports':
-      return tri(portSpecHas(v, pkt.sport), `source port is ${pkt.sport}`, `source port is ${pkt.sport}`, 'source port unknown (the client picks it; give --sport)');
+      return tri(portSpecHas(c.ports, pkt.sport), `source port is ${pkt.sport}`, `source port is ${pkt.sport}`, 'source port unknown (the client picks it; give --sport)');
     case '--ports': {
-      const d = portSpecHas(v, pkt.dport);
-      const s = portSpecHas(v, pkt.sport);
+      const d = portSpecHas(c.ports, pkt.dport);
+      const s = portSpecHas(c.ports, pkt.sport);
       if (d === true || s === true) return yes(`port ${d ? pkt.dport : pkt.sport} is listed`);
       if (d === false && s === false) return no(`ports ${pkt.sport}/${pkt.dport} are not listed`);
       return unk('source port unknown (the client picks it; give --sport)');
@@ -277,22 +363,22 @@ function evalOption(o: RuleOption, pkt: Packet, host: HostAddrs): Eval {
     case '--ctproto':
       return protoIs(v, pkt.proto) ? yes(`protocol is ${pkt.proto}`) : no(`packet is ${pkt.proto}`);
     case '--ctorigsrc':
-      return tri(addrListHas(v, pkt.origSrc), `original source ${pkt.origSrc}`, `original source is ${show(pkt.origSrc, 'source')}`, 'source unknown (any source)');
+      return tri(addrListHas(c.addrs, pkt.origSrc), `original source ${pkt.origSrc}`, `original source is ${show(pkt.origSrc, 'source')}`, 'source unknown (any source)');
     case '--ctorigdst':
       if (pkt.origDst === null) return unk('original destination is an unspecified host address');
-      return tri(addrListHas(v, pkt.origDst), `original destination ${pkt.origDst}`, `original destination is ${pkt.origDst}`, 'original destination unknown');
+      return tri(addrListHas(c.addrs, pkt.origDst), `original destination ${pkt.origDst}`, `original destination is ${pkt.origDst}`, 'original destination unknown');
     case '--ctreplsrc':
-      return tri(addrListHas(v, replySrc(pkt)), `reply source ${replySrc(pkt)}`, `reply source is ${replySrc(pkt)}`, 'reply source unknown');
+      return tri(addrListHas(c.addrs, replySrc(pkt)), `reply source ${replySrc(pkt)}`, `reply source is ${replySrc(pkt)}`, 'reply source unknown');
     case '--ctrepldst':
-      return tri(addrListHas(v, pkt.origSrc), `reply destination ${pkt.origSrc}`, `reply destination is ${pkt.origSrc}`, 'source unknown (any source)');
+      return tri(addrListHas(c.addrs, pkt.origSrc), `reply destination ${pkt.origSrc}`, `reply destination is ${pkt.origSrc}`, 'source unknown (any source)');
     case '--ctorigsrcport':
-      return tri(portSpecHas(v, pkt.origSport), `original source port ${pkt.origSport}`, `original source port is ${pkt.origSport}`, 'source port unknown');
+      return tri(portSpecHas(c.ports, pkt.origSport), `original source port ${pkt.origSport}`, `original source port is ${pkt.origSport}`, 'source port unknown');
     case '--ctorigdstport':
-      return tri(portSpecHas(v, pkt.origDport), `original destination port is ${pkt.origDport}`, `original destination port is ${pkt.origDport}`, 'original destination port unknown');
+      return tri(portSpecHas(c.ports, pkt.origDport), `original destination port is ${pkt.origDport}`, `original destination port is ${pkt.origDport}`, 'original destination port unknown');
     case '--ctreplsrcport':
-      return tri(portSpecHas(v, replySport(pkt)), `reply source port ${replySport(pkt)}`, `reply source port is ${replySport(pkt)}`, 'reply source port unknown');
+      return tri(portSpecHas(c.ports, replySport(pkt)), `reply source port ${replySport(pkt)}`, `reply source port is ${replySport(pkt)}`, 'reply source port unknown');
     case '--ctrepldstport':
-      return tri(portSpecHas(v, pkt.origSport), `reply destination port ${pkt.origSport}`, `reply destination port is ${pkt.origSport}`, 'source port unknown');
+      return tri(portSpecHas(c.ports, pkt.origSport), `reply destination port ${pkt.origSport}`, `reply destination port is ${pkt.origSport}`, 'source port unknown');
     case '--ctstatus': {
       const want = v.toUpperCase().split(',');
       return want.includes('NONE') ? yes('a new connection has no status bits') : no('a new connection has no status bits yet');
@@ -317,7 +403,7 @@ function evalOption(o: RuleOption, pkt: Packet, host: HostAddrs): Eval {
     case '--limit-iface-out':
       return unk(`${flag} is not evaluated`);
     case '--comment':
-      return yes('a comment');
+      return YES_COMMENT;
     case '--mark': {
       const bits = mod === 'connmark' ? pkt.ctmark : pkt.mark;
       const what = mod === 'connmark' ? 'connection mark' : 'packet mark';
@@ -375,16 +461,199 @@ function evalOption(o: RuleOption, pkt: Packet, host: HostAddrs): Eval {
   }
 }
 
+export interface RuleAnswerBrief {
+  answer: RuleAnswer;
+  why: string;
+}
+
+/**
+ * evaluateRule's answer and reason only (what a chain walk records), without
+ * the per-option list: the walk asks this of every rule a packet passes.
+ */
+export function judgeRule(rule: Rule, pkt: Packet, host: HostAddrs, cs: CompiledRule = compiled(rule)): RuleAnswerBrief {
+  // Reasons of options that cannot be evaluated are only spelled out when no option fails.
+  let unknown: Array<Compiled | Eval> | null = null;
+  for (const c of cs) {
+    const e = evalOption(c, pkt, host);
+    let value = e.v;
+    if (value !== null && c.o.negated) value = !value;
+    if (value === false) return { answer: 'no match', why: `${c.text}: ${e.why}` };
+    if (value === null) (unknown ??= []).push(c, e);
+  }
+  if (unknown !== null) {
+    const parts: string[] = [];
+    for (let i = 0; i < unknown.length; i += 2) parts.push(`${(unknown[i] as Compiled).text}: ${(unknown[i + 1] as Eval).why}`);
+    return { answer: 'maybe', why: parts.join('; ') };
+  }
+  const full = evaluateRule(rule, pkt, host);
+  return { answer: full.answer, why: full.why };
+}
+
+/**
+ * True only when evalOption would find this option false (negation applied),
+ * for the options a chain walk meets most; false means "not known here".
+ * Cheap: no reasons are built.
+ */
+function surelyFails(c: Compiled, pkt: Packet): boolean {
+  if (c.opaque) return false;
+  let r: boolean | null;
+  switch (c.flag) {
+    case '-p':
+      r = protoIs(c.v, pkt.proto);
+      break;
+    case '-s':
+      r = addrListHas(c.addrs, pkt.src);
+      break;
+    case '-d':
+      if (pkt.dst === null && pkt.dstIsHost) return false;
+      r = addrListHas(c.addrs, pkt.dst);
+      break;
+    case '-i':
+      r = ifaceIs(c.v, pkt.inIface);
+      break;
+    case '-o':
+      r = ifaceIs(c.v, pkt.outIface);
+      break;
+    case '--dport':
+    case '--dports':
+      r = portSpecHas(c.ports, pkt.dport);
+      break;
+    case '--ctorigdstport':
+      r = portSpecHas(c.ports, pkt.origDport);
+      break;
+    default:
+      return false;
+  }
+  if (r === null) return false;
+  return c.o.negated ? r : !r;
+}
+
+const NO_MATCH_UNEXPLAINED: RuleAnswerBrief = Object.freeze({ answer: 'no match', why: '' });
+
+/**
+ * judgeRule for a walk that does not record rules that do not match: the same
+ * answer, but for 'no match' the reason is left empty (not worked out).
+ */
+export function judgeRuleQuiet(rule: Rule, pkt: Packet, host: HostAddrs, cs: CompiledRule = compiled(rule)): RuleAnswerBrief {
+  for (const c of cs) if (surelyFails(c, pkt)) return NO_MATCH_UNEXPLAINED;
+  return judgeRule(rule, pkt, host, cs);
+}
+
+/**
+ * A chain's rules that can match a packet, found without testing each: every
+ * rule is filed under one plain (not negated) option that must hold for it to
+ * match, the most selective it has: -d, a --dport list of single ports, -o,
+ * -i or -s; a packet whose field rules that option out cannot match the rule
+ * (surelyFails would say so). Rules with none of these are always candidates.
+ * Lets a walk that does not record non-matching rules jump over them (chains
+ * of thousands of per-port DNATs, ACCEPTs and MASQUERADEs).
+ */
+export interface RuleCandidates {
+  /** Positions (ascending) of the rules that may match `pkt`; the others surely do not. */
+  at(pkt: Packet): readonly number[];
+}
+
+type Filed = { i: number; key: string };
+
+export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => CompiledRule): RuleCandidates {
+  const always: number[] = [];
+  const byPort = new Map<number, number[]>();
+  const dst: Array<{ i: number; nets: Net[] }> = [];
+  const src: Array<{ i: number; nets: Net[] }> = [];
+  const inIf: Filed[] = [];
+  const outIf: Filed[] = [];
+  const plain = (c: Compiled) => !c.opaque && !c.o.negated;
+  const nets = (c: Compiled) => (c.v !== '' && c.addrs.length > 0 && c.addrs.every((a) => a !== null) ? (c.addrs as Net[]) : null);
+  rules.forEach((_, i) => {
+    const cs = comp(i);
+    const d = cs.find((c) => c.flag === '-d' && plain(c) && nets(c));
+    if (d) return void dst.push({ i, nets: nets(d) as Net[] });
+    const p = cs.find((c) => (c.flag === '--dport' || c.flag === '--dports') && plain(c) && c.ports !== null && c.ports.every((r) => r.from === r.to));
+    if (p) {
+      for (const r of p.ports as readonly PortRange[]) {
+        const l = byPort.get(r.from);
+        if (!l) byPort.set(r.from, [i]);
+        else if (l[l.length - 1] !== i) l.push(i);
+      }
+      return;
+    }
+    const exact = (flag: string) => cs.find((c) => c.flag === flag && plain(c) && c.v !== '' && !c.v.endsWith('+'));
+    const o = exact('-o');
+    if (o) return void outIf.push({ i, key: o.v });
+    const n = exact('-i');
+    if (n) return void inIf.push({ i, key: n.v });
+    const s = cs.find((c) => c.flag === '-s' && plain(c) && nets(c));
+    if (s) return void src.push({ i, nets: nets(s) as Net[] });
+    always.push(i);
+  });
+  const byName = (l: Filed[]) => {
+    const m = new Map<string, number[]>();
+    for (const f of l) {
+      const x = m.get(f.key);
+      if (x) x.push(f.i);
+      else m.set(f.key, [f.i]);
+    }
+    return m;
+  };
+  const inByName = byName(inIf);
+  const outByName = byName(outIf);
+  const addrIndex = (l: Array<{ i: number; nets: Net[] }>) => {
+    const cidrs: Net[] = [];
+    const owner: number[] = [];
+    for (const e of l)
+      for (const n of e.nets) {
+        cidrs.push(n);
+        owner.push(e.i);
+      }
+    const ix = netIndex(cidrs);
+    return (ip: string | null): number[] => {
+      // An unknown address rules nothing out; an unreadable one fails every plain -s/-d.
+      if (ip === null) return l.map((e) => e.i);
+      return ix.holders(ip).map((k) => owner[k] as number);
+    };
+  };
+  const dstAt = addrIndex(dst);
+  const srcAt = addrIndex(src);
+  const ifaceAt = (l: Filed[], m: Map<string, number[]>, i: Iface): number[] => {
+    switch (i.kind) {
+      case 'name':
+        return m.get(i.name) ?? [];
+      case 'none':
+        return []; // only a bare + matches no interface
+      case 'external': {
+        const ex = exceptSet(i.except);
+        return l.filter((f) => !ex.has(f.key)).map((f) => f.i);
+      }
+      case 'unknown':
+        return l.map((f) => f.i);
+    }
+  };
+  return {
+    at(pkt) {
+      const out: number[] = [...always];
+      if (pkt.dst === null && pkt.dstIsHost) for (const e of dst) out.push(e.i);
+      else out.push(...dstAt(pkt.dst));
+      if (pkt.dport === null) for (const l of byPort.values()) out.push(...l);
+      else out.push(...(byPort.get(pkt.dport) ?? []));
+      out.push(...ifaceAt(outIf, outByName, pkt.outIface), ...ifaceAt(inIf, inByName, pkt.inIface), ...srcAt(pkt.src));
+      out.sort((a, b) => a - b);
+      // A rule filed under several addresses can come twice.
+      let w = 0;
+      for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r] as number;
+      out.length = w;
+      return out;
+    },
+  };
+}
+
 /** Evaluates every match option of a rule against the packet. */
 export function evaluateRule(rule: Rule, pkt: Packet, host: HostAddrs): RuleVerdict {
   const options: OptionVerdict[] = [];
-  for (const o of rule.matches) {
-    const flag = canonicalFlag(o.flag);
-    if (flag === '-m' || flag === '--match') continue;
-    const e = evalOption(o, pkt, host);
+  for (const c of compiled(rule)) {
+    const e = evalOption(c, pkt, host);
     let value = e.v;
-    if (value !== null && o.negated) value = !value;
-    const v: OptionVerdict = { value: value as Tri, option: optionText(o), why: e.why };
+    if (value !== null && c.o.negated) value = !value;
+    const v: OptionVerdict = { value: value as Tri, option: c.text, why: e.why };
     options.push(v);
     // The first option that fails decides: the kernel stops there too.
     if (value === false) return { answer: 'no match', why: `${v.option}: ${v.why}`, unknown: [], options };

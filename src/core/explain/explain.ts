@@ -18,13 +18,13 @@
 // routes disagree the verdict is `undecidable`, naming that rule.
 import type { Address, Family, Rule, Ruleset } from '../types.js';
 import { familyOf, isAnyAddr, normalizeAddr, parseCidr } from '../net/addr.js';
-import { inNet, net } from './cidr.js';
+import { inNet, net, netIndex, type NetIndex } from './cidr.js';
 import { dnatTarget } from '../parse/rule-query.js';
 import type { HostModel, PublishedPort } from '../model/types.js';
-import { isBuiltin, ruleBookOf, type BookSet, type RuleBook } from './book.js';
-import { evaluateRule, parseMarkSpec } from './evaluate.js';
+import { isBuiltin, ruleBookOf, type BookChain, type BookSet, type RuleBook } from './book.js';
+import { compileRule, judgeRule, judgeRuleQuiet, parseMarkSpec, ruleCandidates, type CompiledRule, type RuleCandidates } from './evaluate.js';
 import { type Bits, type HostAddrs, type Iface, type Packet, ifaceText, UNKNOWN_BITS } from './packet.js';
-import type { Assumption, ExplainQuery, ExplainResult, ExplainRoute, ExplainStep, RuleInfo, Verdict, VerdictKind } from './types.js';
+import type { Assumption, ExplainOptions, ExplainQuery, ExplainResult, ExplainRoute, ExplainStep, RuleInfo, Verdict, VerdictKind } from './types.js';
 
 export interface ExplainHost {
   /** The host's addresses (Snapshot.addresses): addrtype LOCAL, routing, the default interface. */
@@ -70,6 +70,10 @@ interface Ctx {
   host: HostAddrs;
   forks: number;
   notes: Set<string>;
+  /** Leave out rules that do not match (ExplainOptions.steps 'decisive')... */
+  quiet: boolean;
+  /** ...except in these hooks. */
+  keepHooks: ReadonlySet<string>;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -82,6 +86,31 @@ function ruleInfo(ctx: Ctx, set: BookSet, r: Rule): RuleInfo {
   const ref = ctx.book.refOf(r);
   return { kind: 'rule', family: set.family, backend: set.backend, table: r.table, chain: r.chain, key: ref.key, text: r.text, position: r.position, provenance: ref.provenance };
 }
+
+/**
+ * The RuleInfo of each rule of a chain, made once per chain of a rule book
+ * (books are kept per model) and shared by every explain over it; frozen, as
+ * they are shared between steps, verdicts and results.
+ */
+interface ChainWork {
+  infos: Array<RuleInfo | undefined>;
+  compiled: Array<CompiledRule | undefined>;
+  /** For quiet walks of long chains: which rules can match a packet. */
+  cands: RuleCandidates | undefined;
+}
+const chainWork = new WeakMap<BookChain, ChainWork>();
+function chainWorkOf(ch: BookChain | undefined): ChainWork | undefined {
+  if (!ch) return undefined;
+  let w = chainWork.get(ch);
+  if (!w) chainWork.set(ch, (w = { infos: new Array(ch.rules.length), compiled: new Array(ch.rules.length), cands: undefined }));
+  return w;
+}
+function compiledAt(w: ChainWork, ch: BookChain, i: number): CompiledRule {
+  return (w.compiled[i] ??= compileRule(ch.rules[i] as Rule));
+}
+
+/** Below this many rules a quiet walk just tests each rule. */
+const INDEXED_CHAIN = 16;
 
 function policyInfo(set: BookSet, table: string, chain: string, policy: string): RuleInfo {
   return { kind: 'policy', family: set.family, backend: set.backend, table, chain, key: null, text: `policy ${policy}`, position: null, provenance: null };
@@ -122,6 +151,35 @@ function applyMark(bits: Bits, rule: Rule): Bits | null {
   }
 }
 
+/** The model's bridges as HostAddrs lists them, made once per model (and indexed once: bridgeIndex). */
+const modelBridges = new WeakMap<HostModel, HostAddrs['bridges']>();
+function bridgesOf(model: HostModel): HostAddrs['bridges'] {
+  let b = modelBridges.get(model);
+  if (!b) modelBridges.set(model, (b = model.bridges.map((x) => ({ name: x.name, subnets: x.subnets }))));
+  return b;
+}
+
+/** Every bridge subnet in bridge order, with the bridge it belongs to, indexed by address. */
+interface BridgeIndex {
+  nets: NetIndex;
+  names: string[];
+}
+const bridgeIndexes = new WeakMap<HostAddrs['bridges'], BridgeIndex>();
+export function bridgeIndex(bridges: HostAddrs['bridges']): BridgeIndex {
+  let bi = bridgeIndexes.get(bridges);
+  if (!bi) {
+    const subnets: string[] = [];
+    const names: string[] = [];
+    for (const b of bridges)
+      for (const s of b.subnets) {
+        subnets.push(s);
+        names.push(b.name);
+      }
+    bridgeIndexes.set(bridges, (bi = { nets: netIndex(subnets), names }));
+  }
+  return bi;
+}
+
 export function hostAddrs(addresses: Address[] | null, model: HostModel, extraLocal: string[] = []): HostAddrs {
   const local = new Set<string>();
   const ifaceOf = new Map<string, string>();
@@ -155,14 +213,16 @@ export function hostAddrs(addresses: Address[] | null, model: HostModel, extraLo
     subnets,
     broadcast,
     complete: addresses !== null && addresses.length > 0,
-    bridges: model.bridges.map((b) => ({ name: b.name, subnets: b.subnets })),
+    bridges: bridgesOf(model),
   };
 }
 
+/** The first bridge with a subnet holding ip (in bridge order), or null. */
 function bridgeOf(host: HostAddrs, ip: string | null): string | null {
   if (!ip) return null;
-  for (const b of host.bridges) for (const s of b.subnets) if (inNetB(s, ip)) return b.name;
-  return null;
+  const bi = bridgeIndex(host.bridges);
+  const k = bi.nets.first(ip);
+  return k < 0 ? null : (bi.names[k] as string);
 }
 
 function subnetIfaceOf(host: HostAddrs, ip: string | null): string | null {
@@ -185,8 +245,11 @@ function isLocalAddr(host: HostAddrs, ip: string): boolean | null {
   return host.complete ? false : null;
 }
 
+const externalExcept = new WeakMap<HostAddrs['bridges'], string[]>();
 function externalIface(host: HostAddrs): Iface {
-  return { kind: 'external', except: ['lo', ...host.bridges.map((b) => b.name)] };
+  let except = externalExcept.get(host.bridges);
+  if (!except) externalExcept.set(host.bridges, (except = ['lo', ...host.bridges.map((b) => b.name)]));
+  return { kind: 'external', except };
 }
 
 // ---------------------------------------------------------------- chain walk
@@ -198,8 +261,23 @@ function externalIface(host: HostAddrs): Iface {
 function walkHook(ctx: Ctx, start: State, set: BookSet, table: string, chain: string): State[] {
   const hook = `${table} ${chain}`;
   const out: State[] = [];
-  type Cur = { st: State; stack: Array<{ chain: string; idx: number }> };
-  const work: Cur[] = [{ st: start, stack: [{ chain, idx: 0 }] }];
+  // A quiet walk records no rule that does not match: in a long chain it
+  // visits only the rules that can match the packet (what the candidates look
+  // at, addresses, ports and interfaces, does not change during one hook's
+  // walk: DNAT and REDIRECT end it; MARK, CONNMARK and CT change only marks).
+  const quiet = ctx.quiet && !ctx.keepHooks.has(hook);
+  type Frame = { chain: string; idx: number; ch: BookChain | undefined; w: ChainWork | undefined; cand: readonly number[] | undefined; ci: number };
+  type Cur = { st: State; stack: Frame[] };
+  const frame = (name: string, ch: BookChain | undefined, pkt: Packet): Frame => {
+    const w = chainWorkOf(ch);
+    let cand: readonly number[] | undefined;
+    if (quiet && ch && w && ch.rules.length >= INDEXED_CHAIN) {
+      w.cands ??= ruleCandidates(ch.rules, (i) => compiledAt(w, ch, i));
+      cand = w.cands.at(pkt);
+    }
+    return { chain: name, idx: 0, ch, w, cand, ci: 0 };
+  };
+  const work: Cur[] = [{ st: start, stack: [frame(chain, set.chain(table, chain), start.pkt)] }];
   const step = (st: State, s: Partial<ExplainStep> & { why: string; kind: ExplainStep['kind'] }, depth: number) =>
     st.steps.push({ hook, rule: null, result: null, assumed: null, action: null, depth, ...s });
 
@@ -208,9 +286,17 @@ function walkHook(ctx: Ctx, start: State, set: BookSet, table: string, chain: st
     const st = cur.st;
     for (;;) {
       const depth = cur.stack.length - 1;
-      const top = cur.stack[depth] as { chain: string; idx: number };
-      const ch = set.chain(table, top.chain);
+      const top = cur.stack[depth] as Frame;
+      const ch = top.ch;
       const rules = ch?.rules ?? [];
+      if (top.cand) {
+        // Jump to the next rule that can match.
+        const c = top.cand;
+        let ci = top.ci;
+        while (ci < c.length && (c[ci] as number) < top.idx) ci++;
+        top.ci = ci;
+        top.idx = ci < c.length ? (c[ci] as number) : rules.length;
+      }
       if (top.idx >= rules.length) {
         if (depth === 0) {
           const policy = ch?.policy ?? null;
@@ -235,15 +321,19 @@ function walkHook(ctx: Ctx, start: State, set: BookSet, table: string, chain: st
         continue;
       }
       const rule = rules[top.idx] as Rule;
-      top.idx++;
-      const info = ruleInfo(ctx, set, rule);
-      const v = evaluateRule(rule, st.pkt, ctx.host);
+      const w = top.w as ChainWork;
+      const i = top.idx++;
+      const cs = compiledAt(w, ch as BookChain, i);
+      const v = quiet ? judgeRuleQuiet(rule, st.pkt, ctx.host, cs) : judgeRule(rule, st.pkt, ctx.host, cs);
       if (v.answer === 'no match') {
-        step(st, { kind: 'rule', rule: info, result: 'no match', why: v.why }, depth);
+        // (keys in the order step() gives them)
+        if (!quiet) st.steps.push({ hook, rule: (w.infos[i] ??= Object.freeze(ruleInfo(ctx, set, rule))), result: 'no match', assumed: null, action: null, depth, kind: 'rule', why: v.why });
         continue;
       }
+      const info = (w.infos[i] ??= Object.freeze(ruleInfo(ctx, set, rule)));
       const target = rule.target;
-      const isChain = target !== null && (set.chain(table, target) !== undefined || (!ctx.book.policiesKnown && !KNOWN_TARGETS.has(target) && /^[A-Za-z0-9_.:-]+$/.test(target)));
+      const targetChain = target === null ? undefined : set.chain(table, target);
+      const isChain = target !== null && (targetChain !== undefined || (!ctx.book.policiesKnown && !KNOWN_TARGETS.has(target) && /^[A-Za-z0-9_.:-]+$/.test(target)));
       const passive = target === null || PASSIVE_TARGETS.has(target) || (target === 'CT' && !rule.targetOptions.some((o) => o.flag === '--notrack'));
       if (v.answer === 'maybe') {
         if (table === 'nat' && chain === 'POSTROUTING') {
@@ -285,8 +375,9 @@ function walkHook(ctx: Ctx, start: State, set: BookSet, table: string, chain: st
           break;
         }
         ruleStep(`${rule.goto ? 'goto' : 'jump'} ${target}`);
-        if (rule.goto) cur.stack[depth] = { chain: target, idx: 0 };
-        else cur.stack.push({ chain: target, idx: 0 });
+        const next = frame(target, targetChain, st.pkt);
+        if (rule.goto) cur.stack[depth] = next;
+        else cur.stack.push(next);
         continue;
       }
       if (passive) {
@@ -433,11 +524,32 @@ interface ContainerAt {
   known: boolean;
 }
 
+/** Normalised address -> the container holding it: the first container with it, else the first published port's container. */
+const containerNames = new WeakMap<HostModel, Map<string, string>>();
+function containerNamesOf(model: HostModel): Map<string, string> {
+  let m = containerNames.get(model);
+  if (m) return m;
+  m = new Map();
+  const byContainer = new Map<string, string>();
+  for (const c of model.containers)
+    for (const net of c.networks)
+      for (const ip of [net.ipv4, net.ipv6]) {
+        const k = ip ? normalizeAddr(ip) : null;
+        if (k !== null && !byContainer.has(k)) byContainer.set(k, c.name);
+      }
+  for (const p of model.published) {
+    const k = normalizeAddr(p.containerIp);
+    if (k !== null && p.container && !m.has(k)) m.set(k, p.container);
+  }
+  for (const [k, name] of byContainer) m.set(k, name);
+  containerNames.set(model, m);
+  return m;
+}
+
 function containerAt(model: HostModel, ip: string): ContainerAt {
   const n = normalizeAddr(ip) ?? ip;
-  for (const c of model.containers)
-    for (const net of c.networks) if ((net.ipv4 && normalizeAddr(net.ipv4) === n) || (net.ipv6 && normalizeAddr(net.ipv6) === n)) return { name: c.name, known: true };
-  for (const p of model.published) if (normalizeAddr(p.containerIp) === n && p.container) return { name: p.container, known: true };
+  const name = containerNamesOf(model).get(n);
+  if (name !== undefined) return { name, known: true };
   return { name: null, known: model.containers.length > 0 };
 }
 
@@ -471,8 +583,21 @@ function deliver(ctx: Ctx, st: State, route: 'forward' | 'docker-proxy' | 'local
   st.end = verdict('forwarded', `forwarded out of the host to ${fmtAddr(dst, pkt.dport)} (not a container)`, { route, address: dst, port: pkt.dport, deciding: st.lastAccept });
 }
 
+const proxyIndexes = new WeakMap<HostModel, Map<string, PublishedPort[]>>();
 function proxiesFor(model: HostModel, family: Family, proto: string, port: number | null): PublishedPort[] {
-  return model.published.filter((p) => p.proxy && p.family === family && p.proto === proto && p.hostPort === port);
+  let ix = proxyIndexes.get(model);
+  if (!ix) {
+    ix = new Map();
+    for (const p of model.published) {
+      if (!p.proxy) continue;
+      const k = `${p.family}/${p.proto}/${p.hostPort}`;
+      const l = ix.get(k);
+      if (l) l.push(p);
+      else ix.set(k, [p]);
+    }
+    proxyIndexes.set(model, ix);
+  }
+  return [...(ix.get(`${family}/${proto}/${port}`) ?? [])];
 }
 
 /** The packet was accepted by filter INPUT: is there a docker-proxy on that address and port? */
@@ -626,7 +751,7 @@ function sameOutcome(a: Verdict, b: Verdict): boolean {
  * Pure: the model, the host's addresses (and optionally the rulesets, for
  * chain policies) in; every route with every rule evaluated out.
  */
-export function explain(model: HostModel, host: ExplainHost, query: ExplainQuery): ExplainResult {
+export function explain(model: HostModel, host: ExplainHost, query: ExplainQuery, options: ExplainOptions = {}): ExplainResult {
   const notes = new Set<string>();
   const srcN = query.src ? normalizeAddr(query.src) : null;
   const dstN = query.dst ? normalizeAddr(query.dst) : null;
@@ -644,7 +769,7 @@ export function explain(model: HostModel, host: ExplainHost, query: ExplainQuery
   if (dstN && dstIsHost && !ha.local.has(dstN)) ha.local.add(dstN);
   if (!ha.complete) notes.add('the host address list is unknown: only loopback and the queried host address count as LOCAL');
 
-  const ctx: Ctx = { model, book: ruleBookOf(model, host.rulesets), host: ha, forks: 0, notes };
+  const ctx: Ctx = { model, book: ruleBookOf(model, host.rulesets), host: ha, forks: 0, notes, quiet: options.steps === 'decisive', keepHooks: new Set(options.keepHooks ?? []) };
 
   const srcLocal = srcN ? isLocalAddr(ha, srcN) === true : false;
   const localOrigin = srcLocal && (query.iface == null || query.iface === 'lo');

@@ -20,6 +20,19 @@ export interface ExplainQuery {
   mark?: number | null;
 }
 
+/**
+ * How much of the walk a result records. 'all' (the default): every rule
+ * evaluated, with its reason. 'decisive': rules that did not match are left
+ * out (and not explained) except in `keepHooks`; every other step, the
+ * assumptions and the verdicts are exactly those of 'all'. For callers that
+ * read verdicts, not walks (findings explain a packet per published port).
+ */
+export interface ExplainOptions {
+  steps?: 'all' | 'decisive';
+  /** Hooks ('filter INPUT') whose non-matching rules are recorded even when steps is 'decisive'. */
+  keepHooks?: readonly string[];
+}
+
 /** A rule or a chain policy that decided something. */
 export interface RuleInfo {
   kind: 'rule' | 'policy';

@@ -12,8 +12,8 @@ import { packetShapes } from '../model/path.js';
 import { isDockerBridgeName } from '../model/provenance.js';
 import type { HostModel, PublishedPort, RuleRef } from '../model/types.js';
 import { explain, type ExplainHost } from '../explain/explain.js';
-import { inNet, net } from '../explain/cidr.js';
-import type { ExplainResult } from '../explain/types.js';
+import { inNet, net, netHas, netIndex, type Net } from '../explain/cidr.js';
+import type { ExplainOptions, ExplainResult } from '../explain/types.js';
 import type { Finding, FindingFix, FindingKind, FindingRule, FindingSubject, FindingsContext, Severity } from './types.js';
 
 // ---------------------------------------------------------------- helpers
@@ -149,27 +149,70 @@ function protoOk(r: Rule, proto: string): boolean {
   return p.negated ? !hit : hit;
 }
 
-function overlaps(a: string, b: string): boolean {
-  const na = net(a);
-  const nb = net(b);
+function overlaps(na: Net | null, nb: Net | null): boolean {
   if (!na || !nb) return true;
   if (na.family !== nb.family) return false;
   // Two networks overlap when the shorter prefix contains the other's address.
-  return na.prefix <= nb.prefix ? inNet(a, nb.addr) === true : inNet(b, na.addr) === true;
+  return na.prefix <= nb.prefix ? netHas(na, nb) : netHas(nb, na);
+}
+
+/** A rule's -s or -d as parsed networks (null: no option, or no value), once per rule. */
+interface AddrOpt {
+  negated: boolean;
+  /** Each comma-separated part, null when unreadable. */
+  parts: Array<Net | null>;
+}
+const addrOptMemo = { '-s': new WeakMap<Rule, AddrOpt | null>(), '-d': new WeakMap<Rule, AddrOpt | null>() };
+function addrOpt(r: Rule, flag: '-s' | '-d'): AddrOpt | null {
+  const memo = addrOptMemo[flag];
+  let a = memo.get(r);
+  if (a === undefined) {
+    const o = opt(r, flag);
+    a = !o || !o.values[0] ? null : { negated: o.negated, parts: o.values[0].split(',').map((p) => net(p)) };
+    memo.set(r, a);
+  }
+  return a;
 }
 
 /** Could an address option (comma list, maybe negated) admit some address of `subnet`? */
 function addrOptAdmits(r: Rule, flag: '-s' | '-d', subnet: string): boolean {
-  const o = opt(r, flag);
-  if (!o || !o.values[0]) return true;
-  const parts = o.values[0].split(',');
-  if (!o.negated) return parts.some((p) => overlaps(p, subnet));
-  // `! -s X` leaves some of the subnet unless X covers it whole.
+  const o = addrOpt(r, flag);
+  if (!o) return true;
   const sn = net(subnet);
-  return !parts.some((p) => {
-    const c = net(p);
-    return c && sn && c.family === sn.family && c.prefix <= sn.prefix && inNet(p, sn.addr) === true;
+  if (!o.negated) return o.parts.some((c) => overlaps(c, sn));
+  // `! -s X` leaves some of the subnet unless X covers it whole.
+  return !o.parts.some((c) => c && sn && c.family === sn.family && c.prefix <= sn.prefix && netHas(c, sn));
+}
+
+/**
+ * The rules of a list (in list order) that name destination port `port`
+ * (dports, not negated), found without testing every rule: single ports are
+ * looked up, ranges scanned.
+ */
+function portIndex(refs: RuleRef[]): (port: number) => RuleRef[] {
+  const single = new Map<number, number[]>();
+  const ranged: number[] = [];
+  refs.forEach((ref, i) => {
+    const dp = dports(ref.rule);
+    if (!dp || dp.negated) return;
+    let wide = false;
+    for (const r of dp.ranges) {
+      if (r.from !== r.to) {
+        wide = true;
+        continue;
+      }
+      const l = single.get(r.from);
+      if (!l) single.set(r.from, [i]);
+      else if (l[l.length - 1] !== i) l.push(i);
+    }
+    if (wide) ranged.push(i);
   });
+  return (port) => {
+    const hits = single.get(port) ?? [];
+    const more = ranged.filter((i) => portMatches(dports(refs[i]!.rule)!, port) && !hits.includes(i));
+    const all = more.length === 0 ? hits : [...hits, ...more].sort((a, b) => a - b);
+    return all.map((i) => refs[i]!);
+  };
 }
 
 /** Could an interface option admit interface `name`? */
@@ -210,6 +253,8 @@ const SENSITIVE_PORTS = new Map<number, string>([
  */
 export const QUICK_EXPLAIN_BUDGET = 64;
 
+const EXPLAIN_OPTIONS: ExplainOptions = { steps: 'decisive', keepHooks: ['filter INPUT'] };
+
 export function findFindings(model: HostModel, given: FindingsContext = {}): Finding[] {
   // The model carries the snapshot's addresses and rulesets; a caller may still pass others.
   const ctx: FindingsContext = {
@@ -227,6 +272,16 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     if (b) idx.set(f, indexOf(model, f, b));
   }
   const bridgeNames = model.bridges.map((b) => b.name);
+  // Every bridge subnet, flattened in bridge order, indexed for address -> bridge.
+  const allBridgeSubnets: string[] = [];
+  const bridgeAt: number[] = [];
+  model.bridges.forEach((b, i) => {
+    for (const s of b.subnets) {
+      allBridgeSubnets.push(s);
+      bridgeAt.push(i);
+    }
+  });
+  const allBridgeNets = netIndex(allBridgeSubnets);
 
   // Explain results are shared by several checks; past the budget, null (the check is skipped).
   const cache = new Map<string, ExplainResult>();
@@ -241,7 +296,9 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
         return null;
       }
       // A packet from outside carries mark 0 unless something outside iptables sets one.
-      r = explain(model, host, { src, dst, dport, proto, family, mark: 0 });
+      // The checks read verdicts and the decisive steps, and which filter INPUT
+      // rules a packet met (check 1): the rest of the walk is not recorded.
+      r = explain(model, host, { src, dst, dport, proto, family, mark: 0 }, EXPLAIN_OPTIONS);
       cache.set(k, r);
     }
     return r;
@@ -258,8 +315,14 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     return t;
   };
   const localAddrs = (ctx.addresses ?? []).map((a) => normalizeAddr(a.local) ?? a.local);
+  const dstCanBeHostMemo = new Map<Rule, boolean>();
   /** A rule's -d could be one of the host's own addresses (not multicast/broadcast, local when known). */
   const dstCanBeHost = (r: Rule): boolean => {
+    let v = dstCanBeHostMemo.get(r);
+    if (v === undefined) dstCanBeHostMemo.set(r, (v = dstCanBeHostUncached(r)));
+    return v;
+  };
+  const dstCanBeHostUncached = (r: Rule): boolean => {
     const d = opt(r, '-d');
     if (!d || d.negated || !d.values[0]) return true;
     return d.values[0].split(',').some((v) => {
@@ -270,20 +333,38 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     });
   };
 
+  // Per family and chain, the rules a per-port check can concern, indexed by the
+  // destination port they name: a host with thousands of ports and rules would
+  // otherwise test every rule against every port.
+  const portIndexes = new Map<string, (port: number) => RuleRef[]>();
+  const portIndexOf = (key: string, refs: () => RuleRef[]) => {
+    let pi = portIndexes.get(key);
+    if (!pi) portIndexes.set(key, (pi = portIndex(refs())));
+    return pi;
+  };
+  /** Blocking rules of a filter chain that name no destination port, in chain order. */
+  const blockersMemo = new Map<string, RuleRef[]>();
+  const portlessBlockers = (f: Family, ix: Index, chain: string): RuleRef[] => {
+    const k = `${f}/${chain}`;
+    let l = blockersMemo.get(k);
+    if (!l) blockersMemo.set(k, (l = ix.chain('filter', chain).filter((x) => x.rule.target && BLOCKING.has(x.rule.target) && !dports(x.rule))));
+    return l;
+  };
+
   // 1. INPUT rules on a published host port: forwarded traffic never meets them.
   for (const p of forwarded) {
     const ix = idx.get(p.family);
     if (!ix) continue;
     const { pre } = packetShapes(p);
-    const inputTree = treeOf(p.family, 'INPUT', ix);
-    for (const ref of inputTree) {
+    const candidates = portIndexOf(`${p.family}/INPUT`, () =>
+      treeOf(p.family, 'INPUT', ix).filter((ref) => ref.provenance !== 'docker' && !!ref.rule.target && ['ACCEPT', 'DROP', 'REJECT'].includes(ref.rule.target)),
+    )(p.hostPort);
+    for (const ref of candidates) {
       const r = ref.rule;
-      if (ref.provenance === 'docker' || !r.target || !['ACCEPT', 'DROP', 'REJECT'].includes(r.target)) continue;
-      const dp = dports(r);
-      if (!dp || dp.negated || !portMatches(dp, p.hostPort) || !protoOk(r, p.proto)) continue;
+      if (!r.target || !protoOk(r, p.proto)) continue;
       if (mayMatch(r, pre) === 'no' || !dstCanBeHost(r)) continue;
       const blocking = BLOCKING.has(r.target);
-      const later = ix.chain('filter', r.chain).filter((x) => x.rule.position > r.position && x.rule.target && BLOCKING.has(x.rule.target) && !dports(x.rule) && mayMatch(x.rule, pre) !== 'no');
+      const later = portlessBlockers(p.family, ix, r.chain).filter((x) => x.rule.position > r.position && mayMatch(x.rule, pre) !== 'no');
       const inputPolicyDrop = ctx.rulesets?.find((rs) => rs.family === p.family && rs.backend === r.backend)?.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'INPUT')?.policy === 'DROP';
       const allowList = r.target === 'ACCEPT' && hasSourceMatch(r) && (later.length > 0 || inputPolicyDrop);
       const ext = anyExternal(p);
@@ -310,12 +391,13 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     const ix = idx.get(p.family);
     if (!ix) continue;
     const { post } = packetShapes(p);
-    for (const ref of treeOf(p.family, 'DOCKER-USER', ix)) {
+    const candidates = portIndexOf(`${p.family}/DOCKER-USER`, () =>
+      treeOf(p.family, 'DOCKER-USER', ix).filter((ref) => ref.provenance !== 'docker' && ref.provenance !== 'portcullis' && !!ref.rule.target && !opt(ref.rule, '--ctorigdstport')),
+    )(p.hostPort);
+    for (const ref of candidates) {
       const r = ref.rule;
-      if (ref.provenance === 'docker' || ref.provenance === 'portcullis' || !r.target) continue;
       const dp = dports(r);
-      if (!dp || dp.negated || !portMatches(dp, p.hostPort) || portMatches(dp, p.containerPort) || !protoOk(r, p.proto)) continue;
-      if (opt(r, '--ctorigdstport')) continue;
+      if (!r.target || !dp || portMatches(dp, p.containerPort) || !protoOk(r, p.proto)) continue;
       if (mayMatch(r, { ...post, dport: p.hostPort }) === 'no') continue;
       const severity: Severity = BLOCKING.has(r.target) ? 'critical' : 'warn';
       const explanation =
@@ -338,7 +420,13 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
       const subject: FindingSubject = { kind: 'chain', family: f, backend, table: 'filter', chain: r.chain };
       if (r.target === 'ACCEPT') {
         const bare = isBare(r);
-        const crossesIsolation = bridges.some((a) => bridges.some((b) => a !== b && ifaceOptAdmits(r, '-i', a.name) && ifaceOptAdmits(r, '-o', b.name) && a.subnets.some((s) => addrOptAdmits(r, '-s', s))));
+        // Some bridge a (traffic from it) and another bridge b (to it) the rule admits.
+        let outTo: typeof bridges | null = null;
+        const toOther = (a: (typeof bridges)[number]) => {
+          outTo ??= bridges.filter((b) => ifaceOptAdmits(r, '-o', b.name));
+          return outTo.some((b) => b !== a);
+        };
+        const crossesIsolation = bridges.some((a) => ifaceOptAdmits(r, '-i', a.name) && a.subnets.some((s) => addrOptAdmits(r, '-s', s)) && toOther(a));
         const explanation =
           `${cite(ref)} ACCEPTs in DOCKER-USER, which ends filter FORWARD for those packets: they skip Docker's own checks after it, ` +
           `the per-port ACCEPTs of published ports (so every port of every container is reachable for them, published or not) ` +
@@ -349,17 +437,23 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
       if (r.target && BLOCKING.has(r.target)) {
         const icc: string[] = [];
         const egress: string[] = [];
+        // Whether the rule can drop traffic leaving the host does not depend on the bridge: once per rule.
+        let leaves: boolean | null = null;
+        const canLeave = (): boolean => {
+          if (leaves !== null) return leaves;
+          const d = opt(r, '-d');
+          const inside = (x: string) => {
+            const nx = net(x);
+            return !!nx && allBridgeNets.holders(nx.addr).some((k) => nx.prefix >= (net(allBridgeSubnets[k]!)?.prefix ?? 0));
+          };
+          const dInsideBridges = d && !d.negated && d.values[0] ? d.values[0].split(',').every(inside) : false;
+          return (leaves = ifaceOptAdmitsExternal(r, '-o', bridgeNames) && !dInsideBridges);
+        };
         for (const b of bridges) {
           const fromB = ifaceOptAdmits(r, '-i', b.name) && b.subnets.some((s) => addrOptAdmits(r, '-s', s));
           if (!fromB) continue;
           if (ifaceOptAdmits(r, '-o', b.name) && b.subnets.some((s) => addrOptAdmits(r, '-d', s))) icc.push(b.name);
-          const d = opt(r, '-d');
-          const inside = (x: string) => {
-            const nx = net(x);
-            return !!nx && model.bridges.some((bb) => bb.subnets.some((s) => inNet(s, nx.addr) === true && nx.prefix >= (net(s)?.prefix ?? 0)));
-          };
-          const dInsideBridges = d && !d.negated && d.values[0] ? d.values[0].split(',').every(inside) : false;
-          if (ifaceOptAdmitsExternal(r, '-o', bridgeNames) && !dInsideBridges) egress.push(b.name);
+          if (canLeave()) egress.push(b.name);
         }
         if (icc.length === 0 && egress.length === 0) continue;
         const parts: string[] = [];
@@ -374,12 +468,34 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   }
 
   // 5 and 6. Published ports open to everyone; restrictions the docker-proxy route skips.
+  let byProtoPort: Map<string, PublishedPort[]> | null = null;
+  /** Published ports by proto/host port, in model order. */
+  const samePort = () => {
+    if (byProtoPort) return byProtoPort;
+    byProtoPort = new Map();
+    for (const q of model.published) {
+      const k = `${q.proto}/${q.hostPort}`;
+      const l = byProtoPort.get(k);
+      if (l) l.push(q);
+      else byProtoPort.set(k, [q]);
+    }
+    return byProtoPort;
+  };
+  let byKey: Map<string, RuleRef> | null = null;
+  /** The first rule of the model with this key (as model.rules.find). */
+  const refByKey = (key: string): RuleRef | undefined => {
+    if (!byKey) {
+      byKey = new Map();
+      for (const x of model.rules) if (!byKey.has(x.key)) byKey.set(x.key, x);
+    }
+    return byKey.get(key);
+  };
   for (const p of forwarded) {
     const res = anyExternal(p);
     if (!res) continue;
     const delivered = res.routes.filter((x) => x.verdict.kind === 'delivered');
     const blocked = res.routes.filter((x) => x.verdict.kind === 'dropped' || x.verdict.kind === 'rejected');
-    const v6twin = model.published.find((q) => q !== p && q.family !== p.family && q.proto === p.proto && q.hostPort === p.hostPort && q.proxy && q.dnat === null && isAnyAddr(q.hostIp));
+    const v6twin = (samePort().get(`${p.proto}/${p.hostPort}`) ?? []).find((q) => q !== p && q.family !== p.family && q.proxy && q.dnat === null && isAnyAddr(q.hostIp));
     if (isAnyAddr(p.hostIp) && delivered.length === res.routes.length && res.routes.length > 0) {
       const sens = SENSITIVE_PORTS.get(p.containerPort) ?? SENSITIVE_PORTS.get(p.hostPort);
       const explanation =
@@ -394,7 +510,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
       const natRefs: RuleRef[] = [];
       for (const s of viaProxy[0]!.steps) {
         if (s.rule?.table === 'nat' && s.hook === 'nat PREROUTING' && s.rule.key && (s.action === 'RETURN' || s.action === 'ACCEPT' || (s.action?.startsWith('jump') ?? false)) && s.assumed !== 'no match' && s.result !== 'no match' && s.rule.provenance !== 'docker') {
-          const ref = model.rules.find((x) => x.key === s.rule!.key);
+          const ref = refByKey(s.rule.key);
           if (ref && !natRefs.includes(ref)) natRefs.push(ref);
         }
       }
@@ -409,7 +525,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     if (blocked.length === 0) continue;
     const restriction = blocked.map((x) => x.verdict.deciding).find((d) => d && d.kind === 'rule');
     const restrictionText = restriction ? `${restriction.table} ${restriction.chain} #${restriction.position} \`${restriction.text}\`` : 'the rules on its forwarded path';
-    const restrictionRef = restriction?.key ? model.rules.find((x) => x.key === restriction.key) : undefined;
+    const restrictionRef = restriction?.key ? refByKey(restriction.key) : undefined;
     // (a) the other family reaches the container through docker-proxy.
     if (v6twin) {
       const r6 = anyExternal(v6twin);
@@ -466,9 +582,11 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
       }
       for (const ip of ips) {
         if (held.has(ip) || hostLocal.has(ip)) continue;
-        const b = model.bridges.find((x) => x.subnets.some((s) => inNet(s, ip) === true));
-        if (!b) continue;
-        const subnet = b.subnets.find((s) => inNet(s, ip) === true) as string;
+        // The first bridge with a subnet holding ip, and the first such subnet of it.
+        const k = allBridgeNets.first(ip);
+        if (k < 0) continue;
+        const b = model.bridges[bridgeAt[k]!]!;
+        const subnet = allBridgeSubnets[k]!;
         if (isGatewayGuess(ip, subnet)) continue;
         const e = stale.get(ip) ?? { bridge: b.name, refs: [] };
         if (!e.refs.includes(ref)) e.refs.push(ref);
@@ -512,8 +630,18 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   const iccOff = model.bridges.filter((b) => b.icc === false);
   const brnf = ctx.sysctls?.brNetfilter ?? null;
   if (iccOff.length > 0 && brnf !== true) {
+    // The first filter `-i X -o X -j DROP` of each interface X.
+    const iccDrops = new Map<string, RuleRef>();
+    for (const r of model.rules) {
+      if (r.rule.table !== 'filter' || r.rule.target !== 'DROP') continue;
+      const i = opt(r.rule, '-i');
+      const o = opt(r.rule, '-o');
+      const name = i?.values[0];
+      if (name === undefined || o?.values[0] !== name || i!.negated || o.negated) continue;
+      if (!iccDrops.has(name)) iccDrops.set(name, r);
+    }
     for (const b of iccOff) {
-      const dropRef = model.rules.find((r) => r.rule.table === 'filter' && r.rule.target === 'DROP' && opt(r.rule, '-i')?.values[0] === b.name && opt(r.rule, '-o')?.values[0] === b.name && !opt(r.rule, '-i')?.negated && !opt(r.rule, '-o')?.negated);
+      const dropRef = iccDrops.get(b.name);
       const explanation =
         brnf === false
           ? `${b.name}${b.network ? ` (${b.network})` : ''} has inter-container communication off, enforced by ${dropRef ? cite(dropRef) : 'a FORWARD -i br -o br DROP'}. But br_netfilter is not loaded or net.bridge.bridge-nf-call-iptables is 0: traffic between two containers on one bridge is switched by the bridge and never crosses iptables, so the DROP never applies and the containers talk freely. Load br_netfilter and set net.bridge.bridge-nf-call-iptables=1 (and -ip6tables for IPv6).`

@@ -117,12 +117,22 @@ export function parseDnatValue(v: string): DnatTarget | null {
   return { ip: ip.length === 0 ? null : ip, port: pr.port, portEnd: pr.portEnd };
 }
 
-/** The DNAT destination of a rule (`-j DNAT --to-destination ...`), else null. */
+// Derived data of a rule is asked for over and over (every published port's
+// checks ask every rule for its ports): parsed once per Rule object. Rules are
+// never changed after parsing (a changed line is a new Rule), and the results
+// are frozen, so sharing them is safe.
+const dnatMemo = new WeakMap<Rule, DnatTarget | null>();
+
+/** The DNAT destination of a rule (`-j DNAT --to-destination ...`), else null. Memoised per rule. */
 export function dnatTarget(rule: Rule): DnatTarget | null {
-  const o = targetOpt(rule, '--to-destination');
-  const v = o?.values[0];
-  if (v === undefined) return null;
-  return parseDnatValue(v);
+  let t = dnatMemo.get(rule);
+  if (t === undefined) {
+    const v = targetOpt(rule, '--to-destination')?.values[0];
+    const parsed = v === undefined ? null : parseDnatValue(v);
+    t = parsed === null ? null : Object.freeze(parsed);
+    dnatMemo.set(rule, t);
+  }
+  return t;
 }
 
 // ------------------------------------------------------------ ports
@@ -153,15 +163,32 @@ function parseIptPortRange(s: string): PortRange | null {
   return { from: a, to: b };
 }
 
-/** Parse `80,443,8000:8010` into ranges; null when any part is unreadable. */
-export function parsePortList(v: string): PortRange[] | null {
+const PORT_LIST_MAX = 20_000;
+const portListMemo = new Map<string, readonly PortRange[] | null>();
+
+function parsePortListUncached(v: string): PortRange[] | null {
   const out: PortRange[] = [];
   for (const part of v.split(',')) {
     const r = parseIptPortRange(part);
     if (r === null) return null;
-    out.push(r);
+    out.push(Object.freeze(r));
   }
   return out;
+}
+
+/**
+ * Parse `80,443,8000:8010` into ranges; null when any part is unreadable.
+ * Memoised by text (bounded: dropped whole past a size), the result frozen.
+ */
+export function parsePortList(v: string): readonly PortRange[] | null {
+  let r = portListMemo.get(v);
+  if (r === undefined) {
+    const parsed = parsePortListUncached(v);
+    r = parsed === null ? null : Object.freeze(parsed);
+    if (portListMemo.size >= PORT_LIST_MAX) portListMemo.clear();
+    portListMemo.set(v, r);
+  }
+  return r;
 }
 
 function portMatch(rule: Rule, single: string, multi: string): PortMatch | null {
@@ -171,7 +198,7 @@ function portMatch(rule: Rule, single: string, multi: string): PortMatch | null 
     if (!isSingle && !isMulti) continue;
     const v = o.values[0];
     if (v === undefined) return null;
-    const ranges = isMulti ? parsePortList(v) : (() => {
+    const ranges = isMulti ? parsePortListUncached(v) : (() => {
       const r = parseIptPortRange(v);
       return r === null ? null : [r];
     })();
@@ -181,18 +208,32 @@ function portMatch(rule: Rule, single: string, multi: string): PortMatch | null 
   return null;
 }
 
+const dportsMemo = new WeakMap<Rule, PortMatch | null>();
+const sportsMemo = new WeakMap<Rule, PortMatch | null>();
+
+function memoPorts(memo: WeakMap<Rule, PortMatch | null>, rule: Rule, single: string, multi: string): PortMatch | null {
+  let m = memo.get(rule);
+  if (m === undefined) {
+    const pm = portMatch(rule, single, multi);
+    if (pm) for (const r of pm.ranges) Object.freeze(r);
+    m = pm === null ? null : Object.freeze({ ...pm, ranges: Object.freeze(pm.ranges) as PortRange[] });
+    memo.set(rule, m);
+  }
+  return m;
+}
+
 /**
  * Destination ports of a rule: `--dport 80`, `--dport 7000:7002`,
  * `-m multiport --dports 80,443,8000:8010` (and long spellings); null when the
- * rule has none (or they are unreadable).
+ * rule has none (or they are unreadable). Memoised per rule; the result is frozen.
  */
 export function dports(rule: Rule): PortMatch | null {
-  return portMatch(rule, '--dport', '--dports');
+  return memoPorts(dportsMemo, rule, '--dport', '--dports');
 }
 
 /** Source ports, as dports. */
 export function sports(rule: Rule): PortMatch | null {
-  return portMatch(rule, '--sport', '--sports');
+  return memoPorts(sportsMemo, rule, '--sport', '--sports');
 }
 
 /** Whether a port match (from dports/sports) matches this port, negation included. */
