@@ -2,7 +2,7 @@
 // read one family's filter table, restore a payload, read a sysctl. Binaries
 // follow the backend Docker uses (iptables-nft-* / iptables-legacy-*).
 import type { Backend, Family, Ruleset } from '../core/types.js';
-import { parseIptablesSave } from '../core/parse/iptables-save.js';
+import { parseIptablesS, parseIptablesSave } from '../core/parse/iptables-save.js';
 import { findExecutable, run } from '../host/runner.js';
 
 function tool(family: Family, backend: Backend, kind: 'save' | 'restore'): string {
@@ -30,6 +30,32 @@ export async function readFilter(family: Family, backend: Backend, o: HostOption
   const r = await run([bin, '-c', '-t', 'filter'], { netns: o.netns, timeoutMs: 20_000 });
   const ruleset = parseIptablesSave(r.stdout, { family, backend, source: `${bin} -c -t filter` });
   return { ruleset, ms: r.durationMs, text: r.stdout };
+}
+
+/** `iptables-nft` / `iptables-legacy` (or plain `iptables`) for -S. */
+function listTool(family: Family, backend: Backend): string {
+  const prefix = family === 4 ? 'iptables' : 'ip6tables';
+  return findExecutable(`${prefix}-${backend}`) ? `${prefix}-${backend}` : prefix;
+}
+
+/**
+ * Only some chains of one family's filter table: `iptables -S CHAIN` for each,
+ * in parallel, parsed as one table. On a host with 20,000 rules this takes
+ * ~20 ms where `iptables-save -t filter` takes ~300 ms plus the parse, which
+ * is what kept apply + verify slow. Null when any chain could not be read
+ * (it does not exist, or an error): the caller reads the whole table then,
+ * so a missing chain is never guessed from an error message.
+ */
+export async function readChains(family: Family, backend: Backend, names: readonly string[], o: HostOptions): Promise<{ ruleset: Ruleset; ms: number } | null> {
+  const bin = listTool(family, backend);
+  const t0 = performance.now();
+  try {
+    const outs = await Promise.all([...new Set(names)].map((n) => run([bin, '-w', '5', '-S', n], { netns: o.netns, timeoutMs: 20_000 })));
+    const ruleset = parseIptablesS(outs.map((r) => r.stdout).join(''), { family, backend, table: 'filter', source: `${bin} -S` });
+    return { ruleset, ms: performance.now() - t0 };
+  } catch {
+    return null;
+  }
 }
 
 /** One `iptables-restore --noflush -w` transaction: all of it applies, or none. */

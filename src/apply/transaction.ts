@@ -7,12 +7,12 @@
 // after that still gets its change reverted at the deadline (if nothing was
 // applied, the watchdog finds nothing to do).
 import { createHash } from 'node:crypto';
-import type { Backend, Family } from '../core/types.js';
+import type { Backend, Family, Ruleset } from '../core/types.js';
 import { chainsText, isEmptyTransition, ownedStateOf, transitionOf } from '../core/plan/owned.js';
 import { contextOf } from '../core/plan/plan.js';
 import { planRollback } from '../core/plan/restore.js';
 import type { OwnedChains, Plan } from '../core/plan/types.js';
-import { readFilter, restore } from './host.js';
+import { readChains, readFilter, restore } from './host.js';
 import {
   acquireLock,
   appendJournal,
@@ -72,17 +72,31 @@ export interface ApplyResult {
 const ms = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
 
 /** Read a family's owned state back and compare it with the expected owned chains (jumps included). */
-export async function verifyFamily(family: Family, backend: Backend, expected: OwnedChains, netns?: string): Promise<{ ok: boolean; text: string; why: string }> {
-  const { ruleset } = await readFilter(family, backend, { netns });
+export async function verifyFamily(family: Family, backend: Backend, expected: OwnedChains, netns?: string, watched?: readonly string[]): Promise<{ ok: boolean; text: string; why: string; ruleset: Ruleset }> {
+  const ruleset = await readWatched(family, backend, watched, netns);
   const st = ownedStateOf(ruleset);
   const t = transitionOf(st, expected);
-  if (isEmptyTransition(t)) return { ok: true, text: '', why: '' };
+  if (isEmptyTransition(t)) return { ok: true, text: '', why: '', ruleset };
   const parts: string[] = [];
   if (t.rebuild.length) parts.push(`chains differ: ${t.rebuild.join(', ')}`);
   if (t.remove.length) parts.push(`unexpected chains: ${t.remove.join(', ')}`);
   if (t.addJumps.length) parts.push(`missing jumps: ${t.addJumps.map((j) => `${j.parent} -> ${j.target}`).join(', ')}`);
   if (t.dropJumps.length) parts.push(`unexpected jumps: ${t.dropJumps.map((j) => `${j.parent}#${j.position} -> ${j.target}`).join(', ')}`);
-  return { ok: false, text: '', why: `IPv${family}: ${parts.join('; ')}` };
+  return { ok: false, text: '', why: `IPv${family}: ${parts.join('; ')}`, ruleset };
+}
+
+/**
+ * The chains a transaction compares (its owned chains, every parent that
+ * jumps or will jump into them, and DOCKER-USER, which decides where the
+ * jump goes), read chain by chain; the whole filter table when `watched` is
+ * not given or a chain is missing (readChains).
+ */
+async function readWatched(family: Family, backend: Backend, watched: readonly string[] | undefined, netns?: string): Promise<Ruleset> {
+  if (watched) {
+    const r = await readChains(family, backend, [...watched, 'DOCKER-USER'], { netns });
+    if (r) return r.ruleset;
+  }
+  return (await readFilter(family, backend, { netns })).ruleset;
 }
 
 export interface RestoreOutcome {
@@ -167,7 +181,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions, hooks: ApplyHook
     // 1. Stale check: the watched chains must read exactly as when the plan was made.
     const t1 = performance.now();
     for (const f of plan.families) {
-      const { ruleset } = await readFilter(f.family, f.backend, { netns: opts.netns });
+      const ruleset = await readWatched(f.family, f.backend, f.watched, opts.netns);
       const now = chainsText(ruleset, f.watched);
       if (now !== f.watchedBefore) {
         const msg = `the rules changed since the plan was made (IPv${f.family} ${f.watched.join(', ')}); nothing applied: plan again`;
@@ -234,10 +248,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions, hooks: ApplyHook
     const families = baseFamilies();
     const problems: string[] = [];
     for (const [i, f] of plan.families.entries()) {
-      const v = await verifyFamily(f.family, f.backend, f.after, opts.netns);
+      // One read per family serves both the check and the journal's hash.
+      const v = await verifyFamily(f.family, f.backend, f.after, opts.netns, f.watched);
       if (!v.ok) problems.push(v.why);
-      const { ruleset } = await readFilter(f.family, f.backend, { netns: opts.netns });
-      (families[i] as JournalFamily).afterHash = sha256(chainsText(ruleset, f.watched));
+      (families[i] as JournalFamily).afterHash = sha256(chainsText(v.ruleset, f.watched));
     }
     const verifyMs = ms(t4);
     if (problems.length) {
