@@ -30,6 +30,7 @@
 
 import type { Family, Flow, FlowTuple, ParseIssue } from '../types.js';
 import { cutText } from './json-util.js';
+import { hashStep, Interner } from './intern.js';
 
 export type ConntrackEventKind = 'NEW' | 'UPDATE' | 'DESTROY';
 
@@ -225,98 +226,17 @@ function addressFamily(addr: string): Family | null {
 // remembers each text's address family, so an address is validated once per
 // distinct text instead of four times per entry.
 
-/** Family codes kept per interned text: not computed yet, not an address, IPv4, IPv6. */
+/** Family codes kept as interned addresses' tags: not computed yet, not an address, IPv4, IPv6. */
 const F_UNKNOWN = -1, F_NONE = 0;
 
-function familyCode(addr: string): number {
-  const f = addressFamily(addr);
-  return f === null ? F_NONE : f;
-}
-
-class Interner {
-  private keys: Array<string | undefined>;
-  private fams: Int8Array;
-  private mask: number;
-  private count = 0;
-  /** Per-table hash seed, so crafted input cannot aim at collisions. */
-  private readonly seed = (Math.random() * 0x100000000) | 0;
-
-  constructor(
-    size: number,
-    /** Start over when this many texts are held (bounds a long-lived interner). */
-    private readonly limit: number,
-  ) {
-    this.keys = new Array<string | undefined>(size);
-    this.fams = new Int8Array(size);
-    this.mask = size - 1;
+/** The interned address s[a, b); its family code (F_NONE, 4, 6) is left in `in.tag`. */
+function addressAt(t: Interner, s: string, a: number, b: number): string {
+  const v = t.get(s, a, b);
+  if (t.tag === F_UNKNOWN) {
+    const f = addressFamily(v);
+    t.setTag(v, f === null ? F_NONE : f);
   }
-
-  private slot(s: string, a: number, b: number): number {
-    let h = this.seed ^ (b - a);
-    for (let i = a; i < b; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    const keys = this.keys;
-    const len = b - a;
-    let i = (h ^ (h >>> 15)) & this.mask;
-    for (;;) {
-      const k = keys[i];
-      if (k === undefined || (k.length === len && s.startsWith(k, a))) return i;
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  /** The interned s[a, b). */
-  get(s: string, a: number, b: number): string {
-    const i = this.slot(s, a, b);
-    const k = this.keys[i];
-    return k !== undefined ? k : this.insert(i, s.slice(a, b), F_UNKNOWN);
-  }
-
-  /** The interned s[a, b), with its address family code in `family`. */
-  address(s: string, a: number, b: number): string {
-    const i = this.slot(s, a, b);
-    const k = this.keys[i];
-    if (k !== undefined) {
-      let f = this.fams[i]!;
-      if (f === F_UNKNOWN) this.fams[i] = f = familyCode(k);
-      this.family = f;
-      return k;
-    }
-    const v = s.slice(a, b);
-    const f = familyCode(v);
-    this.family = f;
-    return this.insert(i, v, f);
-  }
-
-  /** Family code of the last address() (F_NONE, 4 or 6). */
-  family = F_NONE;
-
-  private insert(i: number, v: string, f: number): string {
-    if (this.count >= this.limit) {
-      this.keys = new Array<string | undefined>(this.keys.length);
-      this.fams = new Int8Array(this.keys.length);
-      this.count = 0;
-      i = this.slot(v, 0, v.length);
-    }
-    this.keys[i] = v;
-    this.fams[i] = f;
-    if (++this.count * 2 > this.keys.length && this.keys.length < this.limit * 2) this.grow();
-    return v;
-  }
-
-  private grow(): void {
-    const old = this.keys;
-    const oldF = this.fams;
-    this.keys = new Array<string | undefined>(old.length * 2);
-    this.fams = new Int8Array(old.length * 2);
-    this.mask = old.length * 2 - 1;
-    for (let j = 0; j < old.length; j++) {
-      const k = old[j];
-      if (k === undefined) continue;
-      const i = this.slot(k, 0, k.length);
-      this.keys[i] = k;
-      this.fams[i] = oldF[j]!;
-    }
-  }
+  return v;
 }
 
 /**
@@ -352,7 +272,7 @@ interface Shared {
 }
 
 function newShared(size: number, limit: number): Shared {
-  return { strings: new Interner(64, 1024), addresses: new Interner(size, limit), flags: new FlagLists(), scratch: [] };
+  return { strings: new Interner(64, 1024), addresses: new Interner(size, limit, F_UNKNOWN), flags: new FlagLists(), scratch: [] };
 }
 
 /** Start of token j (0 past the end), end of token j. */
@@ -444,23 +364,23 @@ function parseEntry(s: string, b: Int32Array, n: number, k0: number, allowNoTime
     switch (key) {
       case K_SRC: {
         if (reply !== null) return 'more than two src= tuples';
-        const src = sh.addresses.address(s, v0, tb);
+        const src = addressAt(sh.addresses, s, v0, tb);
         cur = { src, dst: '', sport: null, dport: null };
         curIcmpId = false;
         if (orig === null) {
           orig = cur;
-          fOS = sh.addresses.family;
+          fOS = sh.addresses.tag;
         } else {
           reply = cur;
-          fRS = sh.addresses.family;
+          fRS = sh.addresses.tag;
         }
         break;
       }
       case K_DST:
         if (cur === null) return 'dst= outside a src=/dst= tuple';
-        cur.dst = sh.addresses.address(s, v0, tb);
-        if (cur === orig) fOD = sh.addresses.family;
-        else fRD = sh.addresses.family;
+        cur.dst = addressAt(sh.addresses, s, v0, tb);
+        if (cur === orig) fOD = sh.addresses.tag;
+        else fRD = sh.addresses.tag;
         break;
       case K_SPORT:
       case K_DPORT:
@@ -543,6 +463,290 @@ function checkAddr(addr: string, f: number, tuple: string, family: Family): stri
   return null;
 }
 
+// ---------------------------------------------------------------- fast path
+//
+// A dump is 100k lines of the same few shapes. fastEntry reads a plain,
+// well-formed line in one pass over its characters: the key of each
+// key=value field is recognised from its packed characters while scanning to
+// the `=`, numbers are read and addresses hashed (for the interner) as they
+// are scanned. It returns null on anything it does not plainly understand
+// (an error, a bracket spanning tokens, an event prefix, a summary line,
+// more than MAX_TOKENS fields...), and parseConntrack then reads the line
+// with the tokenising parser above, which says what is wrong. Whenever
+// fastEntry returns a flow it is the flow parseEntry returns for that line
+// (test/unit/parse-perf-conntrack.test.ts checks it on generated lines).
+
+/** The first (up to) four characters of a key packed into an integer, 7 bits each. */
+function pack(key: string): number {
+  let v = 0;
+  for (let i = 0; i < key.length && i < 4; i++) v = (v << 7) | key.charCodeAt(i);
+  return v;
+}
+const P_SRC = pack('src'), P_DST = pack('dst'), P_USE = pack('use'), P_ID = pack('id');
+const P_SPOR = pack('sport'), P_DPOR = pack('dport'), P_BYTE = pack('bytes'), P_PACK = pack('packets');
+const P_TYPE = pack('type'), P_CODE = pack('code'), P_MARK = pack('mark'), P_ZONE = pack('zone');
+const P_SRCK = pack('srckey'), P_DSTK = pack('dstkey');
+
+/** The key s[at, at + len) given its first four characters packed (all ASCII). */
+function keyFromPacked(s: string, at: number, len: number, v: number): number {
+  switch (len) {
+    case 2:
+      return v === P_ID ? K_ID : K_OTHER;
+    case 3:
+      return v === P_SRC ? K_SRC : v === P_DST ? K_DST : v === P_USE ? K_USE : K_OTHER;
+    case 4:
+      return v === P_TYPE ? K_TYPE : v === P_CODE ? K_CODE : v === P_MARK ? K_MARK : v === P_ZONE ? K_ZONE : K_OTHER;
+    case 5: {
+      const last = s.charCodeAt(at + 4);
+      if (last === 116 /* t */) return v === P_SPOR ? K_SPORT : v === P_DPOR ? K_DPORT : K_OTHER;
+      return last === 115 /* s */ && v === P_BYTE ? K_BYTES : K_OTHER;
+    }
+    case 6:
+      return (v === P_SRCK || v === P_DSTK) && s.startsWith('ey', at + 4) ? K_GRE_KEY : K_OTHER;
+    case 7:
+      return v === P_PACK && s.startsWith('ets', at + 4) ? K_PACKETS : K_OTHER;
+    case 9:
+      return s.startsWith('zone-orig', at) ? K_ZONE_ORIG : K_OTHER;
+    default:
+      return K_OTHER;
+  }
+}
+
+/** Set by scanUint: the index after the token it read. */
+let scanEnd = 0;
+
+/**
+ * The non-negative decimal integer token at i (up to whitespace or lim), or
+ * -1 when the token is empty, longer than 15 characters or not all digits;
+ * scanEnd is the index after the token either way.
+ */
+function scanUint(s: string, i: number, lim: number): number {
+  const a = i;
+  let v = 0;
+  let ok = true;
+  for (; i < lim; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) break;
+    if (c < 48 || c > 57) ok = false;
+    else v = v * 10 + (c - 48);
+  }
+  scanEnd = i;
+  return ok && i > a && i - a <= 15 ? v : -1;
+}
+
+/** Index of the first non-space character at or after i (lim when none). */
+function skipSpace(s: string, i: number, lim: number): number {
+  while (i < lim) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) break;
+    i++;
+  }
+  return i;
+}
+
+/** Index of the whitespace (or lim) that ends the token at i. */
+function tokenEnd(s: string, i: number, lim: number): number {
+  while (i < lim) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) break;
+    i++;
+  }
+  return i;
+}
+
+/** The interned address token at i; its family code is left in `t.tag`, its end in scanEnd. */
+function scanAddress(t: Interner, s: string, i: number, lim: number): string {
+  const a = i;
+  let h = t.seed;
+  for (; i < lim; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) break;
+    h = hashStep(h, c);
+  }
+  scanEnd = i;
+  const v = t.getHashed(s, a, i, h);
+  if (t.tag === F_UNKNOWN) {
+    const f = addressFamily(v);
+    t.setTag(v, f === null ? F_NONE : f);
+  }
+  return v;
+}
+
+/** The flow on the line s[start, end) when it is plain and well-formed, else null (see above). */
+function fastEntry(s: string, start: number, end: number, sh: Shared): Flow | null {
+  let i = skipSpace(s, start, end);
+  if (i >= end) return null;
+  let tokens = 0;
+  let family: Family | null = null;
+  let c = 0;
+
+  // [ipv4 2 | ipv6 10] proto protonum timeout
+  let pa = i;
+  i = tokenEnd(s, i, end);
+  if (i - pa === 4 && (s.startsWith('ipv4', pa) || s.startsWith('ipv6', pa))) {
+    family = s.charCodeAt(pa + 3) === 52 ? 4 : 6;
+    i = skipSpace(s, i, end);
+    if (scanUint(s, i, end) < 0) return null;
+    pa = skipSpace(s, scanEnd, end);
+    i = tokenEnd(s, pa, end);
+    tokens += 2;
+  }
+  if (!isWordAt(s, pa, i)) return null;
+  const proto = sh.strings.get(s, pa, i);
+  i = skipSpace(s, i, end);
+  const protoNum = scanUint(s, i, end);
+  if (protoNum < 0 || protoNum > 255) return null;
+  i = skipSpace(s, scanEnd, end);
+  const timeout = scanUint(s, i, end);
+  if (timeout < 0) return null;
+  i = skipSpace(s, scanEnd, end);
+  tokens += 3;
+
+  // [STATE]: a token that is neither [bracketed] nor key=value.
+  let state: string | null = null;
+  if (i < end && s.charCodeAt(i) !== 91 /* [ */) {
+    const a = i;
+    i = tokenEnd(s, i, end);
+    if (eqAt(s, a, i) < 0) {
+      if (!isUpperAt(s, a, i)) return null;
+      state = sh.strings.get(s, a, i);
+      tokens++;
+      i = skipSpace(s, i, end);
+    } else i = a;
+  }
+
+  let orig: FlowTuple | null = null;
+  let reply: FlowTuple | null = null;
+  let cur: FlowTuple | null = null;
+  let curIcmpId = false;
+  let fOS = F_NONE, fOD = F_NONE, fRS = F_NONE, fRD = F_NONE;
+  const scratch = sh.scratch;
+  let nFlags = 0;
+  let mark: number | null = null;
+  let zone: number | null = null;
+  let use: number | null = null;
+  let id: number | null = null;
+  const addrs = sh.addresses;
+
+  while (i < end) {
+    if (++tokens > MAX_TOKENS) return null;
+    const ta = i;
+    c = s.charCodeAt(i);
+    if (c === 91 /* [ */) {
+      i = tokenEnd(s, i, end);
+      if (i - ta < 2 || s.charCodeAt(i - 1) !== 93 /* ] */ || !isUpperAt(s, ta + 1, i - 1)) return null;
+      const flag = sh.strings.get(s, ta + 1, i - 1);
+      if (!NOT_FLAGS.has(flag)) {
+        let dup = false;
+        for (let j = 0; j < nFlags; j++) if (scratch[j] === flag) dup = true;
+        if (!dup) scratch[nFlags++] = flag;
+      }
+      i = skipSpace(s, i, end);
+      continue;
+    }
+    // key=
+    let packed = 0;
+    let all = 0;
+    while (i < end) {
+      c = s.charCodeAt(i);
+      if (c === 61 || c === 32 || c === 9 || c === 13) break;
+      if (i - ta < 4) packed = (packed << 7) | c;
+      all |= c;
+      i++;
+    }
+    // No `=`, or an empty key: let the tokenising parser say what is wrong.
+    if (c !== 61 || i === ta) return null;
+    const key = all < 128 ? keyFromPacked(s, ta, i - ta, packed) : K_OTHER;
+    const v0 = i + 1;
+    switch (key) {
+      case K_SRC: {
+        if (reply !== null) return null;
+        const src = scanAddress(addrs, s, v0, end);
+        cur = { src, dst: '', sport: null, dport: null };
+        curIcmpId = false;
+        if (orig === null) {
+          orig = cur;
+          fOS = addrs.tag;
+        } else {
+          reply = cur;
+          fRS = addrs.tag;
+        }
+        break;
+      }
+      case K_DST:
+        if (cur === null) return null;
+        cur.dst = scanAddress(addrs, s, v0, end);
+        if (cur === orig) fOD = addrs.tag;
+        else fRD = addrs.tag;
+        break;
+      case K_SPORT:
+      case K_DPORT:
+      case K_TYPE:
+      case K_CODE:
+      case K_PACKETS:
+      case K_BYTES: {
+        if (cur === null) return null;
+        const v = scanUint(s, v0, end);
+        if (v < 0) return null;
+        if (key === K_SPORT || key === K_DPORT) {
+          if (v > 65535) return null;
+          if (key === K_SPORT) cur.sport = v;
+          else cur.dport = v;
+        } else if (key === K_TYPE || key === K_CODE) {
+          if (v > 255) return null;
+          cur.icmp ??= { type: 0, code: 0, id: 0 };
+          if (key === K_TYPE) cur.icmp.type = v;
+          else cur.icmp.code = v;
+        } else if (key === K_PACKETS) cur.packets = v;
+        else cur.bytes = v;
+        break;
+      }
+      case K_ID: {
+        const v = scanUint(s, v0, end);
+        if (v < 0) return null;
+        if (cur !== null && cur.icmp !== undefined && !curIcmpId) {
+          cur.icmp.id = v;
+          curIcmpId = true;
+        } else id = v;
+        break;
+      }
+      case K_MARK:
+      case K_ZONE:
+      case K_USE: {
+        const v = scanUint(s, v0, end);
+        if (v < 0) return null;
+        if (key === K_MARK) mark = v;
+        else if (key === K_ZONE) zone = v;
+        else use = v;
+        cur = null;
+        break;
+      }
+      case K_ZONE_ORIG: {
+        const v = scanUint(s, v0, end);
+        if (v >= 0 && zone === null) zone = v;
+        cur = null;
+        break;
+      }
+      default: {
+        // gre srckey/dstkey stay inside the tuple; any other key ends it.
+        if (key !== K_GRE_KEY) cur = null;
+        scanEnd = tokenEnd(s, v0, end);
+        break;
+      }
+    }
+    i = skipSpace(s, scanEnd, end);
+  }
+
+  if (orig === null || reply === null) return null;
+  if (family === null) {
+    if (fOS === F_NONE) return null;
+    family = fOS as Family;
+  }
+  if (orig.dst === '' || reply.dst === '' || fOS !== family || fOD !== family || fRS !== family || fRD !== family) return null;
+  const flags = sh.flags.get(scratch, nFlags);
+  return { family, proto, protoNum, timeout, state, orig, reply, flags, mark, zone, use, id };
+}
+
 // ---------------------------------------------------------------- API
 
 /**
@@ -564,6 +768,11 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
     lineNo++;
     const start = pos;
     pos = end + 1;
+    const fast = fastEntry(text, start, end, sh);
+    if (fast !== null) {
+      flows.push(fast);
+      continue;
+    }
     const n = tokenBounds(text, start, end, bounds);
     if (n === 0) continue; // blank line
     // `conntrack v1.4.7 (conntrack-tools): N flow entries have been shown.`

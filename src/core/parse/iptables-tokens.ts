@@ -11,6 +11,7 @@
 // runs over untrusted text except simple anchored ones on short tokens.
 
 import type { Counters, RuleOption } from '../types.js';
+import { Interner } from './intern.js';
 
 export interface Token {
   value: string;
@@ -26,6 +27,13 @@ function isSpace(c: number): boolean {
 }
 
 const QUOTE = 34; // "
+
+/**
+ * Unquoted arguments, interned: a dump repeats the same flags, modules,
+ * bridge names, addresses and ports thousands of times (see intern.ts).
+ * Bounded, so a poller re-reading changing dumps does not grow it forever.
+ */
+const TOKENS = new Interner(4096, 1 << 17);
 const BACKSLASH = 92; // \
 
 /**
@@ -51,7 +59,7 @@ function scan(s: string, vals: string[], quoted: boolean[]): string | null {
       i++;
     }
     if (i >= n || c !== QUOTE) {
-      vals.push(s.slice(start, i));
+      vals.push(TOKENS.get(s, start, i));
       quoted.push(false);
       continue;
     }
