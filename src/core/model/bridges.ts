@@ -14,6 +14,9 @@ interface RuleFacts {
   internal: boolean;
 }
 
+/** Options the ICC test looks at (any other makes a rule "more specific"). */
+const ICC_LOOKED_AT: ReadonlySet<string> = new Set(['-i', '-o', '-s', '-d', '-m', '--in-interface', '--out-interface']);
+
 const ISOLATION_CHAINS = /^DOCKER-(ISOLATION(-STAGE-1)?|INTERNAL)$/;
 
 /** Interface names Docker's rules speak of (docker0, br-<12 hex>, docker_gwbridge). */
@@ -80,7 +83,7 @@ function factsFromRules(rs: Ruleset): Map<string, RuleFacts> {
         // ICC: the first `-i br -o br` ACCEPT/DROP (or 28.x `-i br -j ACCEPT`) in a filter chain.
         if (t.name === 'filter' && !s && !d && i && !i.negated && !iccDecided.has(i.value)) {
           // Only options we did not look at make the rule "more specific".
-          const others = r.matches.some((m) => !['-i', '-o', '-s', '-d', '-m', '--in-interface', '--out-interface'].includes(m.flag));
+          const others = r.matches.some((m) => !ICC_LOOKED_AT.has(m.flag));
           if (others) continue;
           const bridge = i.value;
           if (o && !o.negated && o.value === bridge && (r.target === 'ACCEPT' || r.target === 'DROP')) {

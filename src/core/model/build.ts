@@ -4,7 +4,7 @@ import type { CaptureFile, Family, Rule, Ruleset, Snapshot } from '../types.js';
 import { contains } from '../net/addr.js';
 import { buildBridges } from './bridges.js';
 import { buildContainers } from './containers.js';
-import { flowsOfPort, indexFlows } from './flows.js';
+import { flowsOfPorts } from './flows.js';
 import { familyInfo } from './layout.js';
 import { buildPath, indexChains, indexPaths, type PathIndex } from './path.js';
 import { provenanceOf } from './provenance.js';
@@ -25,12 +25,26 @@ function buildRuleRefs(rulesets: Ruleset[], dockerBridges: ReadonlySet<string>):
   for (const rs of rulesets) {
     for (const t of rs.tables) {
       for (const c of t.chains) {
-        const seen = new Map<string, number>();
+        // ruleKeyPrefix(rule) is the same for every rule of a chain (their
+        // family/backend/table/chain are the chain's): built once per run of
+        // equal fields, and occurrences counted by text within it.
+        let prefix = '';
+        let seen: Map<string, number> | null = null;
+        let f: number | null = null, b: string | null = null, tn: string | null = null, cn: string | null = null;
+        const groups = new Map<string, Map<string, number>>();
         for (const rule of c.rules) {
-          const prefix = ruleKeyPrefix(rule);
-          const n = seen.get(prefix) ?? 0;
-          seen.set(prefix, n + 1);
-          const ref: RuleRef = { key: `${prefix}#${n}`, rule, provenance: provenanceOf(rule, dockerBridges) };
+          if (rule.family !== f || rule.backend !== b || rule.table !== tn || rule.chain !== cn) {
+            f = rule.family;
+            b = rule.backend;
+            tn = rule.table;
+            cn = rule.chain;
+            prefix = `${f}/${b}/${tn}/${cn}/`; // ruleKeyPrefix without the text
+            seen = groups.get(prefix) ?? null;
+            if (seen === null) groups.set(prefix, (seen = new Map()));
+          }
+          const n = seen!.get(rule.text) ?? 0;
+          seen!.set(rule.text, n + 1);
+          const ref: RuleRef = { key: `${prefix}${rule.text}#${n}`, rule, provenance: provenanceOf(rule, dockerBridges) };
           refs.push(ref);
           byRule.set(rule, ref);
         }
@@ -76,10 +90,11 @@ export function buildModel(snap: Snapshot): HostModel {
   const indexes = new Map<Family, PathIndex>();
   for (const [f, rs] of primary) indexes.set(f, indexPaths(indexChains(rs), bridgeNames));
   const refOf = (r: Rule): RuleRef => byRule.get(r) ?? { key: ruleKeyPrefix(r), rule: r, provenance: 'unknown' };
-  const flowIdx = indexFlows(snap.flows ?? []);
-  for (const p of published) {
+  const portFlows = flowsOfPorts(published, snap.flows ?? []);
+  for (let k = 0; k < published.length; k++) {
+    const p = published[k]!;
     p.path = buildPath(p, primary.get(p.family), indexes.get(p.family), refOf);
-    p.flows = flowsOfPort(p, flowIdx);
+    p.flows = portFlows[k]!;
   }
 
   const containers = buildContainers(snap.containers, snap.networks, snap.links, snap.containerIfaces);

@@ -66,3 +66,48 @@ export function flowsOfPort(p: PublishedPort, idx: ReadonlyMap<string, Flow[]>):
   }
   return out;
 }
+
+/**
+ * flowsOfPort(p, indexFlows(flows)) for every port at once, in one pass over
+ * the flows in their order: a flow is only tested against the ports of its
+ * (proto, original dport) bucket. Reading the flows in order rather than
+ * bucket by bucket is what makes it fast on 100k flows (memory order).
+ */
+export function flowsOfPorts(ports: readonly PublishedPort[], flows: readonly Flow[]): Flow[][] {
+  const out: Flow[][] = ports.map(() => []);
+  // proto -> host port -> indices of the ports of that bucket, in port order
+  // (a bucket key is `${proto}/${port}`: the same pairs, see indexFlows).
+  const byProto = new Map<string, Map<number, number[]>>();
+  for (let k = 0; k < ports.length; k++) {
+    const p = ports[k]!;
+    let m = byProto.get(p.proto);
+    if (!m) byProto.set(p.proto, (m = new Map()));
+    const l = m.get(p.hostPort);
+    if (l) l.push(k);
+    else m.set(p.hostPort, [k]);
+  }
+  const anyHost = ports.map((p) => isAnyAddr(p.hostIp));
+  let lastProto: string | null = null;
+  let lastMap: Map<number, number[]> | undefined;
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i]!;
+    const dport = f.orig.dport;
+    if (dport === null) continue;
+    if (f.proto !== lastProto) {
+      lastProto = f.proto;
+      lastMap = byProto.get(f.proto);
+    }
+    const ks = lastMap?.get(dport);
+    if (ks === undefined) continue;
+    for (let j = 0; j < ks.length; j++) {
+      const k = ks[j]!;
+      const p = ports[k]!;
+      if (f.family !== p.family) continue;
+      if (!anyHost[k] && !sameAddr(f.orig.dst, p.hostIp)) continue;
+      const dnated = p.containerIp !== '' && f.reply.sport === p.containerPort && sameAddr(f.reply.src, p.containerIp);
+      const toProxy = p.proxy && f.reply.sport === p.hostPort && sameAddr(f.reply.src, f.orig.dst);
+      if (dnated || toProxy) out[k]!.push(f);
+    }
+  }
+  return out;
+}

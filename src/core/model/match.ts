@@ -106,10 +106,43 @@ export function mayMatch(rule: Rule, pkt: PacketShape): MatchAnswer {
   return unsure ? 'maybe' : 'yes';
 }
 
+// The spellings of the options the model asks about most (rule-query.ts's
+// alias groups for them; test/unit/model-equiv-paths.test.ts checks that they
+// agree with canonicalFlag): a loop over a rule's options with these is what
+// opt() does, without a Map lookup per option.
+const SPELLINGS = new Map<string, readonly string[]>();
+for (const g of [
+  ['-s', '--source', '--src'],
+  ['-d', '--destination', '--dst'],
+  ['-i', '--in-interface'],
+  ['-o', '--out-interface'],
+  ['-p', '--protocol'],
+  ['--dport', '--destination-port'],
+  ['--sport', '--source-port'],
+]) {
+  for (const f of g) SPELLINGS.set(f, g);
+}
+
+/** @internal The spelling groups optionValue knows without rule-query (for the tests). */
+export const OPTION_SPELLINGS: ReadonlyMap<string, readonly string[]> = SPELLINGS;
+
+function firstOption(rule: Rule, flag: string): RuleOption | undefined {
+  const names = SPELLINGS.get(flag);
+  if (names === undefined) return opt(rule, flag);
+  const a = names[0];
+  const b = names[1];
+  const c = names.length > 2 ? names[2] : a;
+  const ms = rule.matches;
+  for (let i = 0; i < ms.length; i++) {
+    const f = ms[i]!.flag;
+    if (f === a || f === b || f === c) return ms[i];
+  }
+  return undefined;
+}
+
 /** First value of an option by flag (aliases understood) with its negation, or undefined. */
 export function optionValue(rule: Rule, flag: string): { value: string; negated: boolean } | undefined {
-  const o = opt(rule, flag);
+  const o = firstOption(rule, flag);
   const value = o?.values[0];
   return o && value !== undefined ? { value, negated: o.negated } : undefined;
 }
-

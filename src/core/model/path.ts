@@ -133,9 +133,13 @@ interface ChainBuckets {
   /** The same by exact --dport. */
   anyDport: number[];
   byDport: Map<number, number[]>;
-  /** Merged candidate lists, per output interface and per --dport. */
+  /** The same by -d of one host. */
+  anyDst: number[];
+  byDst: Map<string, number[]>;
+  /** Merged candidate lists, per output interface, per --dport and per destination host. */
   mergedOut: Map<string, number[]>;
   mergedDport: Map<number, number[]>;
+  mergedDst: Map<string, number[]>;
   /** Per rule: the chain of this table its target jumps to, null when none (undefined: not resolved yet). */
   jumps: Array<ChainBuckets | null | undefined>;
   /** Walk bookkeeping (see walkPath): the walk that finished this chain, the walk that has it on its stack. */
@@ -174,8 +178,11 @@ export function indexPaths(idx: ChainIndex, dockerBridges: ReadonlySet<string>):
           byOut: new Map(),
           anyDport: [],
           byDport: new Map(),
+          anyDst: [],
+          byDst: new Map(),
           mergedOut: new Map(),
           mergedDport: new Map(),
+          mergedDst: new Map(),
           jumps: new Array<ChainBuckets | null | undefined>(all.length),
           doneBy: 0,
           onStackOf: 0,
@@ -189,6 +196,8 @@ export function indexPaths(idx: ChainIndex, dockerBridges: ReadonlySet<string>):
           else push(b.byOut, q.out, i);
           if (q.dport === null) b.anyDport.push(i);
           else push(b.byDport, q.dport, i);
+          if (q.dstHost === null) b.anyDst.push(i);
+          else push(b.byDst, q.dstHost, i);
         }
         cache.set(key, b);
       }
@@ -211,24 +220,32 @@ function mergeSorted(a: number[], own: number[]): number[] {
 
 /**
  * Indices of the rules of a chain worth evaluating for a packet, in rule
- * order: the smaller of "rules without an exact -o plus those with the
- * packet's -o" and the same by --dport. The others are certainly 'no'.
+ * order: the smallest of "rules without an exact -o plus those with the
+ * packet's -o", the same by --dport and the same by destination host. The
+ * others are certainly 'no' (quickNo says so of each).
  */
-function candidates(b: ChainBuckets, pkt: PacketShape): number[] {
+function candidates(b: ChainBuckets, pkt: PacketShape, dst: string | null): number[] {
   const out = pkt.outIface;
   const dport = pkt.dport;
   const nOut = out !== undefined ? b.anyOut.length + (b.byOut.get(out)?.length ?? 0) : Infinity;
   const nDport = dport !== undefined ? b.anyDport.length + (b.byDport.get(dport)?.length ?? 0) : Infinity;
-  if (nOut === Infinity && nDport === Infinity) return b.walkable;
-  if (nOut <= nDport) {
+  const nDst = dst !== null ? b.anyDst.length + (b.byDst.get(dst)?.length ?? 0) : Infinity;
+  if (nOut === Infinity && nDport === Infinity && nDst === Infinity) return b.walkable;
+  if (nOut <= nDport && nOut <= nDst) {
     const o = out as string;
     let best = b.mergedOut.get(o);
     if (best === undefined) b.mergedOut.set(o, (best = mergeSorted(b.anyOut, b.byOut.get(o) ?? [])));
     return best;
   }
-  const d = dport as number;
-  let best = b.mergedDport.get(d);
-  if (best === undefined) b.mergedDport.set(d, (best = mergeSorted(b.anyDport, b.byDport.get(d) ?? [])));
+  if (nDport <= nDst) {
+    const d = dport as number;
+    let best = b.mergedDport.get(d);
+    if (best === undefined) b.mergedDport.set(d, (best = mergeSorted(b.anyDport, b.byDport.get(d) ?? [])));
+    return best;
+  }
+  const h = dst as string;
+  let best = b.mergedDst.get(h);
+  if (best === undefined) b.mergedDst.set(h, (best = mergeSorted(b.anyDst, b.byDst.get(h) ?? [])));
   return best;
 }
 
@@ -274,7 +291,7 @@ function walkFrom(
 ): void {
   if (depth > MAX_DEPTH || b.onStackOf === id || b.doneBy === id) return;
   b.onStackOf = id;
-  const list = candidates(b, pkt);
+  const list = candidates(b, pkt, probe.dst);
   for (let k = 0; k < list.length; k++) {
     const i = list[k] as number;
     const r = b.all[i] as Rule;

@@ -9,7 +9,23 @@ export const OWNED_CHAIN_PREFIX = 'PORTCULLIS-';
 
 const BUILTIN = new Set(['INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'POSTROUTING']);
 
+// Chain and interface names are few and asked about once per rule: the
+// answers are memoised (dropped whole past MEMO_MAX, so memory stays bounded).
+const MEMO_MAX = 10_000;
+const chainMemo = new Map<string, Provenance | null>();
+const bridgeNameMemo = new Map<string, boolean>();
+
 function chainFamily(chain: string): Provenance | null {
+  let p = chainMemo.get(chain);
+  if (p === undefined) {
+    if (chainMemo.size >= MEMO_MAX) chainMemo.clear();
+    p = chainFamilyUncached(chain);
+    chainMemo.set(chain, p);
+  }
+  return p;
+}
+
+function chainFamilyUncached(chain: string): Provenance | null {
   if (chain.startsWith(OWNED_CHAIN_PREFIX)) return 'portcullis';
   if (chain === 'DOCKER-USER') return null; // decided per rule
   if (chain === 'DOCKER' || chain.startsWith('DOCKER-') || chain.startsWith('DOCKER_')) return 'docker';
@@ -23,7 +39,13 @@ function chainFamily(chain: string): Provenance | null {
 
 /** Docker bridges are docker0, br-<12 hex> and docker_gwbridge. */
 export function isDockerBridgeName(name: string): boolean {
-  return name === 'docker0' || /^br-[0-9a-f]{12}$/.test(name) || name === 'docker_gwbridge';
+  let b = bridgeNameMemo.get(name);
+  if (b === undefined) {
+    if (bridgeNameMemo.size >= MEMO_MAX) bridgeNameMemo.clear();
+    b = name === 'docker0' || /^br-[0-9a-f]{12}$/.test(name) || name === 'docker_gwbridge';
+    bridgeNameMemo.set(name, b);
+  }
+  return b;
 }
 
 function namesDockerBridge(rule: Rule): boolean {
