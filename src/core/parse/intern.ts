@@ -2,24 +2,27 @@
 // same few thousand texts (bridge names, addresses, ports, flags, protocol
 // and state names) tens of thousands of times; handing out one string per
 // text saves an allocation per repeat, and lets every later comparison of two
-// equal texts succeed on identity (and two different interned texts fail
-// without comparing characters, see `detach`).
+// equal texts succeed on identity.
 //
 // A text is looked up by hashing its characters where they stand in the
 // input (no slice for a text seen before). Pure: no I/O.
 
+/** Character codes of the string detach is copying (reused: detach is synchronous). */
+const CODES: number[] = [];
+
 /**
  * A copy of `s` that shares no memory with the text it was sliced from, so a
  * long-lived interned string does not keep a whole dump alive. Short slices
- * are copies already; a longer one is copied through a property key (which
- * also makes it an internalized string: compared by identity).
+ * are copies already (V8 slices only from 13 characters); a longer one is
+ * rebuilt from its character codes, which gives a flat string of its own.
  */
 export function detach(s: string): string {
-  if (s.length < 13) return s;
-  const o: Record<string, number> = {};
-  o[s] = 0;
-  for (const k in o) return k;
-  return s;
+  const n = s.length;
+  if (n < 13) return s;
+  if (n > 4096) return s.split('').join('');
+  CODES.length = n;
+  for (let i = 0; i < n; i++) CODES[i] = s.charCodeAt(i);
+  return String.fromCharCode.apply(null, CODES);
 }
 
 /** One character folded into a hash (FNV-1a step). */
