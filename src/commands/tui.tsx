@@ -96,7 +96,7 @@ export function liveSource(opts: SourceFlags): { load: Loader; feeds: Feeds; eng
       const r = await engine.tick(signal);
       // The same Sample object when nothing changed: the UI skips the redraw.
       if (r.unchanged && last?.model === r.model) return last;
-      last = { model: r.model, rulesets: r.snapshot.rulesets };
+      last = { model: r.model, rulesets: r.snapshot.rulesets, ...(r.partial ? { partial: true } : {}) };
       return last;
     },
     feeds: {

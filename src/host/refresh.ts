@@ -38,6 +38,8 @@ export interface RefreshOptions {
   flushMs?: number;
   /** Clock (ms), for tests. */
   now?: () => number;
+  /** Read the conntrack table in the first tick too (default: in the second, see plan()). */
+  flowsFirst?: boolean;
   /** The host read (default readLiveDetailed); tests pass a fake. */
   read?: (opts: LiveOptions) => Promise<LiveRead>;
 }
@@ -58,6 +60,8 @@ export interface TickResult extends BuildResult {
    * a viewer can skip redrawing an idle host.
    */
   unchanged: boolean;
+  /** Flows were not read yet (the first tick): tick again at once for them. */
+  partial: boolean;
 }
 
 const OVERFLOW = /No buffer space available|ENOBUFS/i;
@@ -100,12 +104,17 @@ export class RefreshEngine {
 
   /** Which sources the next tick reads. */
   plan(): { sources: LiveSourceName[]; resync: boolean } {
-    const resync = this.first || this.needResync || !this.streaming || this.now() - this.lastResync >= this.resyncMs;
+    // The first tick leaves the conntrack table for the second (TickResult.partial):
+    // on a big host its dump takes longer than all the rest, and the first
+    // frame should not wait for flows.
+    const deferFlows = this.first && this.opts.flowsFirst !== true;
+    const resync = !deferFlows && (this.first || this.needResync || !this.streaming || this.now() - this.lastResync >= this.resyncMs);
     const sources: LiveSourceName[] = ['iptables', 'links'];
     if (this.first || this.dockerDirty) sources.push('docker');
     if (this.first || this.dockerDirty || this.hostDirty || resync) sources.push('addresses', 'proxies');
     // Legacy tables are rarely in use (and then rarely change): read with the resync.
     if (resync) sources.push('conntrack', 'sysctl', 'iptables-legacy');
+    else if (deferFlows) sources.push('sysctl', 'iptables-legacy');
     return { sources, resync };
   }
 
@@ -180,7 +189,7 @@ export class RefreshEngine {
     const unavailable = JSON.stringify(raw.meta.unavailable);
     if (!resync && last && last.tableVersion === this.table.version && last.unavailable === unavailable && sameFiles(last.files, raw.files)) {
       // String compares (memcmp) of the dumps: far cheaper than a build.
-      return { ...last.result, read: sources, resynced: false, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings, unchanged: true };
+      return { ...last.result, read: sources, resynced: false, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings, unchanged: true, partial: false };
     }
     const built = this.builder.build(raw, useTable ? this.table : null);
     this.lastTick = { files: raw.files, unavailable, tableVersion: this.table.version, result: built };
@@ -188,7 +197,8 @@ export class RefreshEngine {
     // the addresses and proxies that go with it are read on the next tick.
     // (Not when this tick read them already: that would re-read them forever.)
     if (built.kind !== 'counters' && !sources.includes('proxies')) this.hostDirty = true;
-    return { ...built, read: sources, resynced: resync, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings, unchanged: false };
+    const partial = this.files['conntrack.txt'] === undefined && this.unavailable['conntrack.txt'] === undefined;
+    return { ...built, read: sources, resynced: resync, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings, unchanged: false, partial };
   }
 
   /** Apply buffered event lines to the table (not during a resync). */
@@ -297,23 +307,49 @@ export class RefreshEngine {
  * bridge's kernel timers in `ip -d link` (gc_timer counts down). Left out
  * when deciding whether a tick brought anything new.
  */
-const VOLATILE: Partial<Record<CaptureFile, RegExp>> = {
-  'iptables-save.txt': /^# (?:Generated|Completed) .*$/gm,
-  'ip6tables-save.txt': /^# (?:Generated|Completed) .*$/gm,
-  'iptables-legacy-save.txt': /^# (?:Generated|Completed) .*$/gm,
-  'ip6tables-legacy-save.txt': /^# (?:Generated|Completed) .*$/gm,
-  'ip-link.json': /"(?:gc|hello|tcn|topology_change)_timer":[0-9.]+/g,
-};
+const IPTABLES_DUMPS = new Set<CaptureFile>(['iptables-save.txt', 'ip6tables-save.txt', 'iptables-legacy-save.txt', 'ip6tables-legacy-save.txt']);
+const BRIDGE_TIMERS = /"(?:gc|hello|tcn|topology_change)_timer":[0-9.]+/g;
 
 export function sameFiles(a: RawCapture['files'], b: RawCapture['files']): boolean {
   for (const f of CAPTURE_FILES) {
     const x = a[f];
     const y = b[f];
     if (x === y) continue;
-    const v = VOLATILE[f];
-    if (x === undefined || y === undefined || !v || x.length !== y.length || x.replace(v, '') !== y.replace(v, '')) return false;
+    if (x === undefined || y === undefined || x.length !== y.length) return false;
+    if (IPTABLES_DUMPS.has(f)) {
+      if (!sameButCommentLines(x, y)) return false;
+    } else if (f === 'ip-link.json') {
+      // small (one object per interface): a regex pass is fine here
+      if (x.replace(BRIDGE_TIMERS, '') !== y.replace(BRIDGE_TIMERS, '')) return false;
+    } else return false;
   }
   return true;
+}
+
+/**
+ * Equal texts of equal length but for their `#` lines (iptables-save writes
+ * only its date lines that way). Compares the stretches between comment
+ * lines in place (V8 slices share the text), not a 2 MB copy per tick.
+ */
+function nextCommentLine(t: string, from: number): number {
+  const i = t.indexOf('\n#', from);
+  return i < 0 ? -1 : i + 1;
+}
+
+function sameButCommentLines(x: string, y: string): boolean {
+  let from = 0;
+  for (;;) {
+    // `from` is always at the start of a line
+    const c = x.charCodeAt(from) === 35 /* # */ ? from : nextCommentLine(x, from);
+    if (c < 0) return x.slice(from) === y.slice(from);
+    if (x.slice(from, c) !== y.slice(from, c) || y.charCodeAt(c) !== 35 /* # */) return false;
+    const ex = x.indexOf('\n', c);
+    const ey = y.indexOf('\n', c);
+    // a date of another length shifts the rest: call that a change (rare, costs one redraw)
+    if (ex !== ey) return false;
+    if (ex < 0) return true;
+    from = ex + 1;
+  }
 }
 
 function orderedUnavailable(u: RawCapture['meta']['unavailable']): RawCapture['meta']['unavailable'] {

@@ -153,6 +153,21 @@ describe('useHostModel', () => {
     inst.unmount();
   });
 
+  it('a partial first sample (no flows yet) is followed by a read at once, not a tick later', async () => {
+    const sample = await fixtureSample();
+    const g = gatedLoader(sample);
+    const inst = render(<Probe load={g.load} intervalMs={60_000} paused={false} />);
+    await until(() => g.calls === 1, 'read 1');
+    g.pending.shift()?.resolve({ ...sample, partial: true });
+    await until(() => g.calls === 2, 'read 2 right away', 2000);
+    g.finish();
+    await waitFor(inst, (f) => f.includes('reads=2'), 'second read');
+    const t0 = Date.now();
+    await until(() => Date.now() - t0 > 100, 'a while');
+    assert.equal(g.calls, 2, 'a complete sample waits for the interval');
+    inst.unmount();
+  });
+
   it('cleans up on unmount: no more reads, the running one aborted', async () => {
     const g = gatedLoader(await fixtureSample());
     const inst = render(<Probe load={g.load} intervalMs={10} paused={false} />);

@@ -9,6 +9,8 @@ import type { RawCapture, Ruleset } from '../../core/types.js';
 export interface Sample {
   model: HostModel;
   rulesets: Ruleset[];
+  /** Some sources are still to come (the first read leaves flows out): read again at once. */
+  partial?: boolean;
 }
 
 export function sampleFromCapture(raw: RawCapture): Sample {

@@ -90,6 +90,8 @@ export function useHostModel(
         reading: false,
         reads: d.reads + 1,
       }));
+      // The first read of a big host comes without flows; fetch them now, not a tick later.
+      if (s.partial) pending.current = true;
     } catch (e) {
       if (ctl.signal.aborted) return;
       failures.current++;

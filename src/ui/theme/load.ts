@@ -9,8 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_THEME_FILE } from './default.js';
 import { TOKENS, themeFileSchema, type Style, type Theme, type ThemeFile, type Token, type TokenValue } from './schema.js';
 
-/** themes/ at the package root: three levels up from src/ui/theme or dist/ui/theme. */
-export const BUILTIN_THEME_DIR = fileURLToPath(new URL('../../../themes/', import.meta.url));
+/**
+ * themes/ at the package root: three levels up from src/ui/theme or
+ * dist/ui/theme, one up from the bundle dist/cli.js (scripts/bundle.mjs).
+ */
+export const BUILTIN_THEME_DIR = fileURLToPath(
+  new URL(path.basename(fileURLToPath(import.meta.url)) === 'cli.js' ? '../themes/' : '../../../themes/', import.meta.url),
+);
 
 /** $XDG_CONFIG_HOME/portcullis/themes, else ~/.config/portcullis/themes. */
 export function userThemeDir(env: NodeJS.ProcessEnv = process.env): string {
