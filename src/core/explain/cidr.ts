@@ -75,7 +75,12 @@ export function netHas(a: Net, ip: Net): boolean {
   return true;
 }
 
-function maskedKey(bytes: number[], prefix: number): string {
+/** The network part of an address as a map key: a number for IPv4, text for IPv6. */
+function maskedKey(bytes: number[], prefix: number, family: Family): number | string {
+  if (family === 4) {
+    const v = (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
+    return prefix <= 0 ? 0 : prefix >= 32 ? v : (v & ((0xffffffff << (32 - prefix)) >>> 0)) >>> 0;
+  }
   let k = '';
   let bits = prefix;
   for (let i = 0; i < bytes.length && bits > 0; i++, bits -= 8) {
@@ -93,51 +98,60 @@ function maskedKey(bytes: number[], prefix: number): string {
  */
 export interface NetIndex {
   /** Positions (ascending) of the networks that hold `ip`; empty when `ip` is unreadable. */
-  holders(ip: string): number[];
+  holders(ip: string | Net): number[];
   /** The first position holding `ip`, or -1. */
-  first(ip: string): number;
+  first(ip: string | Net): number;
+}
+
+interface PrefixGroup {
+  family: Family;
+  prefix: number;
+  at: Map<number | string, number[]>;
 }
 
 /** Indexes networks given as text (read with net()) or already read; unreadable ones hold nothing. */
 export function netIndex(cidrs: ReadonlyArray<string | Net | null>): NetIndex {
-  // family -> prefix -> masked network -> positions
-  const groups = new Map<Family, Map<number, Map<string, number[]>>>();
+  const groups: PrefixGroup[] = [];
   cidrs.forEach((c, i) => {
     const n = typeof c === 'string' ? net(c) : c;
     if (!n) return;
-    let byPrefix = groups.get(n.family);
-    if (!byPrefix) groups.set(n.family, (byPrefix = new Map()));
-    let byKey = byPrefix.get(n.prefix);
-    if (!byKey) byPrefix.set(n.prefix, (byKey = new Map()));
-    const k = maskedKey(n.bytes, n.prefix);
-    const l = byKey.get(k);
+    let g = groups.find((x) => x.family === n.family && x.prefix === n.prefix);
+    if (!g) groups.push((g = { family: n.family, prefix: n.prefix, at: new Map() }));
+    const k = maskedKey(n.bytes, n.prefix, n.family);
+    const l = g.at.get(k);
     if (l) l.push(i);
-    else byKey.set(k, [i]);
+    else g.at.set(k, [i]);
   });
-  const holders = (ip: string): number[] => {
-    const b = net(ip);
-    if (!b) return [];
-    const byPrefix = groups.get(b.family);
-    if (!byPrefix) return [];
-    let out: number[] | null = null;
-    let many = false;
-    for (const [prefix, byKey] of byPrefix) {
-      const l = byKey.get(maskedKey(b.bytes, prefix));
-      if (!l) continue;
-      if (out === null) out = l;
-      else {
-        out = [...out, ...l];
-        many = true;
-      }
-    }
-    if (out === null) return [];
-    return many ? out.sort((x, y) => x - y) : out.slice();
-  };
+  const NONE: number[] = [];
   return {
-    holders,
+    holders(ip) {
+      const b = typeof ip === 'string' ? net(ip) : ip;
+      if (!b) return [];
+      let out: number[] = NONE;
+      let many = false;
+      for (const g of groups) {
+        if (g.family !== b.family) continue;
+        const l = g.at.get(maskedKey(b.bytes, g.prefix, g.family));
+        if (!l) continue;
+        if (out === NONE) out = l;
+        else {
+          out = out.concat(l);
+          many = true;
+        }
+      }
+      if (out === NONE) return [];
+      return many ? out.sort((x, y) => x - y) : out.slice();
+    },
     first(ip) {
-      const h = holders(ip);
-      return h.length === 0 ? -1 : (h[0] as number);
+      const b = typeof ip === 'string' ? net(ip) : ip;
+      if (!b) return -1;
+      let best = -1;
+      for (const g of groups) {
+        if (g.family !== b.family) continue;
+        const l = g.at.get(maskedKey(b.bytes, g.prefix, g.family));
+        if (l && (best === -1 || (l[0] as number) < best)) best = l[0] as number;
+      }
+      return best;
     },
   };
 }

@@ -45,14 +45,34 @@ function protoNumber(p: string): number | null {
   return PROTO_NUM[l] ?? null;
 }
 
-function protoIs(spec: string, proto: string): boolean {
-  const s = spec.toLowerCase();
-  if (s === 'all' || s === '0') return true;
-  const a = protoNumber(s);
-  const b = protoNumber(proto);
-  if (a !== null && b !== null) return a === b;
-  return s === proto.toLowerCase();
+/**
+ * Does protocol spec (-p/--ctproto value) admit `proto`: `all`/`0` admit
+ * every protocol; names and numbers compare by number when both are known,
+ * else by name. The spec is read once per option (Compiled.proto).
+ */
+interface ProtoSpec {
+  any: boolean;
+  lower: string;
+  num: number | null;
 }
+function protoSpec(spec: string): ProtoSpec {
+  const lower = spec.toLowerCase();
+  return { any: lower === 'all' || lower === '0', lower, num: protoNumber(lower) };
+}
+let lastProto = '';
+let lastProtoNum: number | null = null;
+function protoMatches(p: ProtoSpec, proto: string): boolean {
+  if (p.any) return true;
+  if (proto !== lastProto) {
+    lastProto = proto;
+    lastProtoNum = protoNumber(proto);
+  }
+  if (p.num !== null && lastProtoNum !== null) return p.num === lastProtoNum;
+  return p.lower === proto.toLowerCase();
+}
+
+/** The flags evalOption knows, as the very strings its cases compare with (a parsed flag is a fresh string). */
+const KNOWN_FLAGS = new Map<string, string>(['-p', '-s', '-d', '-i', '-o', '-f', '-4', '--ipv4', '-6', '--ipv6', '--dport', '--dports', '--sport', '--sports', '--ports', '--syn', '--tcp-flags', '--tcp-option', '--icmp-type', '--icmpv6-type', '--state', '--ctstate', '--ctproto', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport', '--ctstatus', '--ctdir', '--ctexpire', '--src-type', '--dst-type', '--limit-iface-in', '--limit-iface-out', '--comment', '--mark', '--match-set', '--return-nomatch', '--update-counters', '--update-subcounters', '--packets-eq', '--packets-lt', '--packets-gt', '--bytes-eq', '--bytes-lt', '--bytes-gt', '--src-range', '--dst-range', '--physdev-is-bridged', '--physdev-in', '--physdev-out', '--physdev-is-in', '--physdev-is-out', '--pkt-type', '--pol', '--dir'].map((f) => [f, f]));
 
 /**
  * -s/-d value (comma list of CIDRs, parsed once per option: `parts`) against
@@ -80,9 +100,14 @@ function portSpecHas(ranges: readonly PortRange[] | null, port: number | null): 
 
 /** `except` of an external interface as a set (the list names every Docker bridge). */
 const exceptSets = new WeakMap<readonly string[], Set<string>>();
+let lastExcept: readonly string[] | null = null;
+let lastExceptSet: Set<string> = new Set();
 function exceptSet(except: readonly string[]): Set<string> {
+  if (except === lastExcept) return lastExceptSet;
   let s = exceptSets.get(except);
   if (!s) exceptSets.set(except, (s = new Set(except)));
+  lastExcept = except;
+  lastExceptSet = s;
   return s;
 }
 
@@ -240,6 +265,8 @@ interface Compiled {
   flag: string;
   /** The option as written (optionText). */
   text: string;
+  /** `${text}: `, the start of every reason given for it. */
+  head: string;
   /** First value, '' when none. */
   v: string;
   mod: string | null;
@@ -249,6 +276,8 @@ interface Compiled {
   ports: readonly PortRange[] | null;
   /** From a module whose state explain cannot see (OPAQUE_MODULES). */
   opaque: boolean;
+  /** -p / --ctproto: the protocol read once. */
+  proto: ProtoSpec | null;
 }
 
 /** A rule's match options, compiled for evaluation (compileRule). */
@@ -270,18 +299,21 @@ function compiled(rule: Rule): Compiled[] {
   if (c === undefined) {
     c = [];
     for (const o of rule.matches) {
-      const flag = canonicalFlag(o.flag);
-      if (flag === '-m' || flag === '--match') continue;
+      const canon = canonicalFlag(o.flag);
+      if (canon === '-m' || canon === '--match') continue;
+      const flag = KNOWN_FLAGS.get(canon) ?? canon;
       const v = o.values[0] ?? '';
       c.push({
         o,
         flag,
         text: optionText(o),
+        head: `${optionText(o)}: `,
         v,
         mod: o.module,
         addrs: ADDR_FLAGS.has(flag) ? v.split(',').map((part) => net(part)) : NO_ADDRS,
         ports: PORT_FLAGS.has(flag) ? parsePortList(v) : null,
         opaque: o.module !== null && OPAQUE_MODULES.has(o.module),
+        proto: flag === '-p' || flag === '--ctproto' ? protoSpec(v) : null,
       });
     }
     compiledRules.set(rule, c);
@@ -294,7 +326,7 @@ function evalOption(c: Compiled, pkt: Packet, host: HostAddrs): Eval {
   if (c.opaque) return unk(`-m ${mod} depends on state explain cannot see`);
   switch (flag) {
     case '-p':
-      return protoIs(v, pkt.proto) ? yes(`protocol is ${pkt.proto}`) : no(`packet is ${pkt.proto}`);
+      return protoMatches(c.proto as ProtoSpec, pkt.proto) ? yes(`protocol is ${pkt.proto}`) : no(`packet is ${pkt.proto}`);
     // The most frequent options build only the reason they give (as tri would).
     case '-s': {
       const r = addrListHas(c.addrs, pkt.src);
@@ -361,7 +393,7 @@ function evalOption(c: Compiled, pkt: Packet, host: HostAddrs): Eval {
       return hit ? yes(`state is ${have.join(',')}`) : no(`state is ${have.join(',')} (a new connection)`);
     }
     case '--ctproto':
-      return protoIs(v, pkt.proto) ? yes(`protocol is ${pkt.proto}`) : no(`packet is ${pkt.proto}`);
+      return protoMatches(c.proto as ProtoSpec, pkt.proto) ? yes(`protocol is ${pkt.proto}`) : no(`packet is ${pkt.proto}`);
     case '--ctorigsrc':
       return tri(addrListHas(c.addrs, pkt.origSrc), `original source ${pkt.origSrc}`, `original source is ${show(pkt.origSrc, 'source')}`, 'source unknown (any source)');
     case '--ctorigdst':
@@ -477,7 +509,7 @@ export function judgeRule(rule: Rule, pkt: Packet, host: HostAddrs, cs: Compiled
     const e = evalOption(c, pkt, host);
     let value = e.v;
     if (value !== null && c.o.negated) value = !value;
-    if (value === false) return { answer: 'no match', why: `${c.text}: ${e.why}` };
+    if (value === false) return { answer: 'no match', why: c.head + e.why };
     if (value === null) (unknown ??= []).push(c, e);
   }
   if (unknown !== null) {
@@ -490,53 +522,47 @@ export function judgeRule(rule: Rule, pkt: Packet, host: HostAddrs, cs: Compiled
 }
 
 /**
- * True only when evalOption would find this option false (negation applied),
- * for the options a chain walk meets most; false means "not known here".
- * Cheap: no reasons are built.
+ * The value evalOption gives an option (negation not applied) for the options
+ * a chain walk meets most, without building its reason; undefined: not one of
+ * those (ask evalOption).
  */
-function surelyFails(c: Compiled, pkt: Packet): boolean {
-  if (c.opaque) return false;
-  let r: boolean | null;
+function quickValue(c: Compiled, pkt: Packet): Tri | undefined {
+  if (c.opaque) return null;
   switch (c.flag) {
     case '-p':
-      r = protoIs(c.v, pkt.proto);
-      break;
+      return protoMatches(c.proto as ProtoSpec, pkt.proto);
     case '-s':
-      r = addrListHas(c.addrs, pkt.src);
-      break;
+      return addrListHas(c.addrs, pkt.src);
     case '-d':
-      if (pkt.dst === null && pkt.dstIsHost) return false;
-      r = addrListHas(c.addrs, pkt.dst);
-      break;
+      if (pkt.dst === null && pkt.dstIsHost) return null;
+      return addrListHas(c.addrs, pkt.dst);
     case '-i':
-      r = ifaceIs(c.v, pkt.inIface);
-      break;
+      return ifaceIs(c.v, pkt.inIface);
     case '-o':
-      r = ifaceIs(c.v, pkt.outIface);
-      break;
+      return ifaceIs(c.v, pkt.outIface);
     case '--dport':
     case '--dports':
-      r = portSpecHas(c.ports, pkt.dport);
-      break;
+      return portSpecHas(c.ports, pkt.dport);
     case '--ctorigdstport':
-      r = portSpecHas(c.ports, pkt.origDport);
-      break;
+      return portSpecHas(c.ports, pkt.origDport);
+    case '--comment':
+      return true;
     default:
-      return false;
+      return undefined;
   }
-  if (r === null) return false;
-  return c.o.negated ? r : !r;
 }
 
-const NO_MATCH_UNEXPLAINED: RuleAnswerBrief = Object.freeze({ answer: 'no match', why: '' });
-
-/**
- * judgeRule for a walk that does not record rules that do not match: the same
- * answer, but for 'no match' the reason is left empty (not worked out).
- */
-export function judgeRuleQuiet(rule: Rule, pkt: Packet, host: HostAddrs, cs: CompiledRule = compiled(rule)): RuleAnswerBrief {
-  for (const c of cs) if (surelyFails(c, pkt)) return NO_MATCH_UNEXPLAINED;
-  return judgeRule(rule, pkt, host, cs);
+/** evaluateRule's answer alone: no reasons are built (a walk that records only what decides asks this first). */
+export function ruleAnswer(rule: Rule, pkt: Packet, host: HostAddrs, cs: CompiledRule = compiled(rule)): RuleAnswer {
+  let unknown = false;
+  for (const c of cs) {
+    let v = quickValue(c, pkt);
+    if (v === undefined) v = evalOption(c, pkt, host).v;
+    if (v !== null && c.o.negated) v = !v;
+    if (v === false) return 'no match';
+    if (v === null) unknown = true;
+  }
+  return unknown ? 'maybe' : 'match';
 }
 
 /**
@@ -614,6 +640,8 @@ export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => Comp
   };
   const dstAt = addrIndex(dst);
   const srcAt = addrIndex(src);
+  // Rules a packet from/to "some external interface" can match, per except list (one per model).
+  const external = new Map<Filed[], { except: readonly string[]; at: number[] }>();
   const ifaceAt = (l: Filed[], m: Map<string, number[]>, i: Iface): number[] => {
     switch (i.kind) {
       case 'name':
@@ -621,21 +649,30 @@ export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => Comp
       case 'none':
         return []; // only a bare + matches no interface
       case 'external': {
+        const hit = external.get(l);
+        if (hit && hit.except === i.except) return hit.at;
         const ex = exceptSet(i.except);
-        return l.filter((f) => !ex.has(f.key)).map((f) => f.i);
+        const at = l.filter((f) => !ex.has(f.key)).map((f) => f.i);
+        external.set(l, { except: i.except, at });
+        return at;
       }
       case 'unknown':
         return l.map((f) => f.i);
     }
   };
+  const add = (out: number[], l: readonly number[]) => {
+    for (const i of l) out.push(i);
+  };
   return {
     at(pkt) {
-      const out: number[] = [...always];
+      const out: number[] = always.slice();
       if (pkt.dst === null && pkt.dstIsHost) for (const e of dst) out.push(e.i);
-      else out.push(...dstAt(pkt.dst));
-      if (pkt.dport === null) for (const l of byPort.values()) out.push(...l);
-      else out.push(...(byPort.get(pkt.dport) ?? []));
-      out.push(...ifaceAt(outIf, outByName, pkt.outIface), ...ifaceAt(inIf, inByName, pkt.inIface), ...srcAt(pkt.src));
+      else add(out, dstAt(pkt.dst));
+      if (pkt.dport === null) for (const l of byPort.values()) add(out, l);
+      else add(out, byPort.get(pkt.dport) ?? []);
+      add(out, ifaceAt(outIf, outByName, pkt.outIface));
+      add(out, ifaceAt(inIf, inByName, pkt.inIface));
+      add(out, srcAt(pkt.src));
       out.sort((a, b) => a - b);
       // A rule filed under several addresses can come twice.
       let w = 0;

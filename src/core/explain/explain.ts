@@ -22,7 +22,7 @@ import { inNet, net, netIndex, type NetIndex } from './cidr.js';
 import { dnatTarget } from '../parse/rule-query.js';
 import type { HostModel, PublishedPort } from '../model/types.js';
 import { isBuiltin, ruleBookOf, type BookChain, type BookSet, type RuleBook } from './book.js';
-import { compileRule, judgeRule, judgeRuleQuiet, parseMarkSpec, ruleCandidates, type CompiledRule, type RuleCandidates } from './evaluate.js';
+import { compileRule, judgeRule, parseMarkSpec, ruleAnswer, ruleCandidates, type CompiledRule, type RuleCandidates } from './evaluate.js';
 import { type Bits, type HostAddrs, type Iface, type Packet, ifaceText, UNKNOWN_BITS } from './packet.js';
 import type { Assumption, ExplainOptions, ExplainQuery, ExplainResult, ExplainRoute, ExplainStep, RuleInfo, Verdict, VerdictKind } from './types.js';
 
@@ -92,9 +92,19 @@ function ruleInfo(ctx: Ctx, set: BookSet, r: Rule): RuleInfo {
  * (books are kept per model) and shared by every explain over it; frozen, as
  * they are shared between steps, verdicts and results.
  */
+/** What a rule's target is, in its rule book (constant per book). */
+interface TargetKind {
+  /** The user chain it jumps to, if it is one of this table's chains. */
+  chain: BookChain | undefined;
+  isChain: boolean;
+  /** Neither ends the traversal nor changes what later matches see. */
+  passive: boolean;
+}
+
 interface ChainWork {
   infos: Array<RuleInfo | undefined>;
   compiled: Array<CompiledRule | undefined>;
+  targets: Array<TargetKind | undefined>;
   /** For quiet walks of long chains: which rules can match a packet. */
   cands: RuleCandidates | undefined;
 }
@@ -102,11 +112,19 @@ const chainWork = new WeakMap<BookChain, ChainWork>();
 function chainWorkOf(ch: BookChain | undefined): ChainWork | undefined {
   if (!ch) return undefined;
   let w = chainWork.get(ch);
-  if (!w) chainWork.set(ch, (w = { infos: new Array(ch.rules.length), compiled: new Array(ch.rules.length), cands: undefined }));
+  if (!w) chainWork.set(ch, (w = { infos: new Array(ch.rules.length), compiled: new Array(ch.rules.length), targets: new Array(ch.rules.length), cands: undefined }));
   return w;
 }
 function compiledAt(w: ChainWork, ch: BookChain, i: number): CompiledRule {
   return (w.compiled[i] ??= compileRule(ch.rules[i] as Rule));
+}
+
+function targetKind(ctx: Ctx, set: BookSet, table: string, rule: Rule): TargetKind {
+  const target = rule.target;
+  const targetChain = target === null ? undefined : set.chain(table, target);
+  const isChain = target !== null && (targetChain !== undefined || (!ctx.book.policiesKnown && !KNOWN_TARGETS.has(target) && /^[A-Za-z0-9_.:-]+$/.test(target)));
+  const passive = target === null || PASSIVE_TARGETS.has(target) || (target === 'CT' && !rule.targetOptions.some((o) => o.flag === '--notrack'));
+  return { chain: targetChain, isChain, passive };
 }
 
 /** Below this many rules a quiet walk just tests each rule. */
@@ -324,17 +342,25 @@ function walkHook(ctx: Ctx, start: State, set: BookSet, table: string, chain: st
       const w = top.w as ChainWork;
       const i = top.idx++;
       const cs = compiledAt(w, ch as BookChain, i);
-      const v = quiet ? judgeRuleQuiet(rule, st.pkt, ctx.host, cs) : judgeRule(rule, st.pkt, ctx.host, cs);
+      const target = rule.target;
+      const tk = (w.targets[i] ??= targetKind(ctx, set, table, rule));
+      const { chain: targetChain, isChain, passive } = tk;
+      if (quiet) {
+        // Work out the reason only for a rule that is recorded: one that
+        // matches or may match and does something (below, the same cases
+        // record a step and go on without any other effect).
+        const answer = ruleAnswer(rule, st.pkt, ctx.host, cs);
+        if (answer === 'no match') continue;
+        if (answer === 'maybe' && ((table === 'nat' && chain === 'POSTROUTING') || passive)) continue;
+        if (answer === 'match' && (target === null || (passive && !isChain))) continue;
+      }
+      const v = judgeRule(rule, st.pkt, ctx.host, cs);
       if (v.answer === 'no match') {
         // (keys in the order step() gives them)
-        if (!quiet) st.steps.push({ hook, rule: (w.infos[i] ??= Object.freeze(ruleInfo(ctx, set, rule))), result: 'no match', assumed: null, action: null, depth, kind: 'rule', why: v.why });
+        st.steps.push({ hook, rule: (w.infos[i] ??= Object.freeze(ruleInfo(ctx, set, rule))), result: 'no match', assumed: null, action: null, depth, kind: 'rule', why: v.why });
         continue;
       }
       const info = (w.infos[i] ??= Object.freeze(ruleInfo(ctx, set, rule)));
-      const target = rule.target;
-      const targetChain = target === null ? undefined : set.chain(table, target);
-      const isChain = target !== null && (targetChain !== undefined || (!ctx.book.policiesKnown && !KNOWN_TARGETS.has(target) && /^[A-Za-z0-9_.:-]+$/.test(target)));
-      const passive = target === null || PASSIVE_TARGETS.has(target) || (target === 'CT' && !rule.targetOptions.some((o) => o.flag === '--notrack'));
       if (v.answer === 'maybe') {
         if (table === 'nat' && chain === 'POSTROUTING') {
           // Source NAT decides nothing about delivery (the nat table cannot drop): no fork.

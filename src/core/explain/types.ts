@@ -22,10 +22,12 @@ export interface ExplainQuery {
 
 /**
  * How much of the walk a result records. 'all' (the default): every rule
- * evaluated, with its reason. 'decisive': rules that did not match are left
- * out (and not explained) except in `keepHooks`; every other step, the
- * assumptions and the verdicts are exactly those of 'all'. For callers that
- * read verdicts, not walks (findings explain a packet per published port).
+ * evaluated, with its reason. 'decisive': only rules that act on the packet:
+ * rules that do not match, and rules whose match changes nothing (LOG and the
+ * other passive targets, a source NAT that may match) are left out (and not
+ * explained) except in `keepHooks`; every other step, the assumptions and the
+ * verdicts are exactly those of 'all'. For callers that read verdicts, not
+ * walks (findings explain a packet per published port).
  */
 export interface ExplainOptions {
   steps?: 'all' | 'decisive';

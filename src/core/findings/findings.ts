@@ -18,11 +18,19 @@ import type { Finding, FindingFix, FindingKind, FindingRule, FindingSubject, Fin
 
 // ---------------------------------------------------------------- helpers
 
-function fnv(s: string): string {
+/** FNV-1a of the parts joined with newlines (without building the joined text). */
+function fnvLines(parts: readonly string[]): string {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+  for (let p = 0; p < parts.length; p++) {
+    if (p > 0) {
+      h ^= 10;
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    const s = parts[p] as string;
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
   }
   return h.toString(16).padStart(8, '0');
 }
@@ -53,7 +61,9 @@ function make(kind: FindingKind, severity: Severity, subject: FindingSubject, ti
   // the same rules (IPv6 twin and loopback proxy-bypass) that differ only in
   // what fixes them, and the id must tell them apart (it is a React key).
   const fixKey = fix ? Object.values(fix).join('/') : '';
-  return { id: `${kind}:${subjectId(subject)}:${fnv([...rs.map((r) => r.key), fixKey].join('\n'))}`, kind, severity, title, explanation, rules: rs, subject, fix };
+  const hashed = rs.map((r) => r.key);
+  hashed.push(fixKey);
+  return { id: `${kind}:${subjectId(subject)}:${fnvLines(hashed)}`, kind, severity, title, explanation, rules: rs, subject, fix };
 }
 
 /** Ids are keys in the UI: a repeat (same kind, subject, rules and fix) gets a #n suffix. */
@@ -174,14 +184,24 @@ function addrOpt(r: Rule, flag: '-s' | '-d'): AddrOpt | null {
   return a;
 }
 
-/** Could an address option (comma list, maybe negated) admit some address of `subnet`? */
-function addrOptAdmits(r: Rule, flag: '-s' | '-d', subnet: string): boolean {
+/** Could an address option (comma list, maybe negated) admit some address of `subnet` (as net() reads it)? */
+function addrOptAdmits(r: Rule, flag: '-s' | '-d', sn: Net | null): boolean {
   const o = addrOpt(r, flag);
   if (!o) return true;
-  const sn = net(subnet);
-  if (!o.negated) return o.parts.some((c) => overlaps(c, sn));
+  if (!o.negated) {
+    for (const c of o.parts) if (overlaps(c, sn)) return true;
+    return false;
+  }
   // `! -s X` leaves some of the subnet unless X covers it whole.
-  return !o.parts.some((c) => c && sn && c.family === sn.family && c.prefix <= sn.prefix && netHas(c, sn));
+  for (const c of o.parts) if (c && sn && c.family === sn.family && c.prefix <= sn.prefix && netHas(c, sn)) return false;
+  return true;
+}
+
+/** addrOptAdmits for some subnet of a bridge. */
+function addrOptAdmitsAny(r: Rule, flag: '-s' | '-d', nets: ReadonlyArray<Net | null>): boolean {
+  if (!addrOpt(r, flag)) return nets.length > 0;
+  for (const sn of nets) if (addrOptAdmits(r, flag, sn)) return true;
+  return false;
 }
 
 /**
@@ -215,11 +235,24 @@ function portIndex(refs: RuleRef[]): (port: number) => RuleRef[] {
   };
 }
 
+/** A rule's -i or -o (null: none, or no value), once per rule. */
+const ifaceOptMemo = { '-i': new WeakMap<Rule, { negated: boolean; pattern: string } | null>(), '-o': new WeakMap<Rule, { negated: boolean; pattern: string } | null>() };
+function ifaceOpt(r: Rule, flag: '-i' | '-o'): { negated: boolean; pattern: string } | null {
+  const memo = ifaceOptMemo[flag];
+  let v = memo.get(r);
+  if (v === undefined) {
+    const o = opt(r, flag);
+    v = !o || !o.values[0] ? null : { negated: o.negated, pattern: o.values[0] };
+    memo.set(r, v);
+  }
+  return v;
+}
+
 /** Could an interface option admit interface `name`? */
 function ifaceOptAdmits(r: Rule, flag: '-i' | '-o', name: string): boolean {
-  const o = opt(r, flag);
-  if (!o || !o.values[0]) return true;
-  const hit = ifaceMatches(o.values[0], name);
+  const o = ifaceOpt(r, flag);
+  if (!o) return true;
+  const hit = ifaceMatches(o.pattern, name);
   return o.negated ? !hit : hit;
 }
 
@@ -231,6 +264,34 @@ function ifaceOptAdmitsExternal(r: Rule, flag: '-i' | '-o', bridges: string[]): 
   if (o.negated) return true; // `! -o br-x` admits eth0
   if (pat.endsWith('+')) return !(isDockerBridgeName(pat.slice(0, -1) + 'x') && pat !== '+') || pat === '+';
   return !bridges.includes(pat) && !isDockerBridgeName(pat) && pat !== 'lo';
+}
+
+const NO_ADDRESSES: string[] = [];
+const addressesMemo = new WeakMap<Rule, string[]>();
+
+/** Single addresses a rule names: its -s and -d hosts (negated or not), its DNAT target. Once per rule. */
+function addressesNamed(r: Rule): string[] {
+  let ips = addressesMemo.get(r);
+  if (ips === undefined) addressesMemo.set(r, (ips = addressesNamedUncached(r)));
+  return ips;
+}
+
+function addressesNamedUncached(r: Rule): string[] {
+  let ips = NO_ADDRESSES;
+  for (let f = 0; f < 2; f++) {
+    const parts = addrOpt(r, f === 0 ? '-s' : '-d')?.parts;
+    if (!parts) continue;
+    for (let i = 0; i < parts.length; i++) {
+      const h = parts[i];
+      if (h && h.prefix === (h.family === 4 ? 32 : 128)) (ips === NO_ADDRESSES ? (ips = []) : ips).push(h.addr);
+    }
+  }
+  if (r.target === 'DNAT') {
+    const t = dnatTarget(r);
+    const n = t?.ip ? normalizeAddr(t.ip) : null;
+    if (n) (ips === NO_ADDRESSES ? (ips = []) : ips).push(n);
+  }
+  return ips;
 }
 
 const SENSITIVE_PORTS = new Map<number, string>([
@@ -352,7 +413,8 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   };
 
   // 1. INPUT rules on a published host port: forwarded traffic never meets them.
-  for (const p of forwarded) {
+  for (let fi = 0; fi < forwarded.length; fi++) {
+    const p = forwarded[fi] as PublishedPort;
     const ix = idx.get(p.family);
     if (!ix) continue;
     const { pre } = packetShapes(p);
@@ -386,7 +448,8 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
   }
 
   // 2. DOCKER-USER rules on a host port: after DNAT the port is the container's.
-  for (const p of forwarded) {
+  for (let fi = 0; fi < forwarded.length; fi++) {
+    const p = forwarded[fi] as PublishedPort;
     if (p.hostPort === p.containerPort) continue;
     const ix = idx.get(p.family);
     if (!ix) continue;
@@ -413,8 +476,11 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     const ix = idx.get(f);
     const backend = primaryBackend(model, f);
     if (!ix || !backend) continue;
-    const bridges = model.bridges.filter((b) => b.subnets.some((s) => net(s)?.family === f));
-    for (const ref of ix.tree('filter', 'DOCKER-USER')) {
+    // The family's bridges, with their subnets read once.
+    const bridges = model.bridges.filter((b) => b.subnets.some((s) => net(s)?.family === f)).map((b) => ({ name: b.name, nets: b.subnets.map((s) => net(s)) }));
+    const userTree = ix.tree('filter', 'DOCKER-USER');
+    for (let ti = 0; ti < userTree.length; ti++) {
+      const ref = userTree[ti] as RuleRef;
       const r = ref.rule;
       if (ref.provenance === 'docker' || ref.provenance === 'portcullis') continue;
       const subject: FindingSubject = { kind: 'chain', family: f, backend, table: 'filter', chain: r.chain };
@@ -426,7 +492,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
           outTo ??= bridges.filter((b) => ifaceOptAdmits(r, '-o', b.name));
           return outTo.some((b) => b !== a);
         };
-        const crossesIsolation = bridges.some((a) => ifaceOptAdmits(r, '-i', a.name) && a.subnets.some((s) => addrOptAdmits(r, '-s', s)) && toOther(a));
+        const crossesIsolation = bridges.some((a) => ifaceOptAdmits(r, '-i', a.name) && addrOptAdmitsAny(r, '-s', a.nets) && toOther(a));
         const explanation =
           `${cite(ref)} ACCEPTs in DOCKER-USER, which ends filter FORWARD for those packets: they skip Docker's own checks after it, ` +
           `the per-port ACCEPTs of published ports (so every port of every container is reachable for them, published or not) ` +
@@ -449,10 +515,11 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
           const dInsideBridges = d && !d.negated && d.values[0] ? d.values[0].split(',').every(inside) : false;
           return (leaves = ifaceOptAdmitsExternal(r, '-o', bridgeNames) && !dInsideBridges);
         };
-        for (const b of bridges) {
-          const fromB = ifaceOptAdmits(r, '-i', b.name) && b.subnets.some((s) => addrOptAdmits(r, '-s', s));
+        for (let bi = 0; bi < bridges.length; bi++) {
+          const b = bridges[bi]!;
+          const fromB = ifaceOptAdmits(r, '-i', b.name) && addrOptAdmitsAny(r, '-s', b.nets);
           if (!fromB) continue;
-          if (ifaceOptAdmits(r, '-o', b.name) && b.subnets.some((s) => addrOptAdmits(r, '-d', s))) icc.push(b.name);
+          if (ifaceOptAdmits(r, '-o', b.name) && addrOptAdmitsAny(r, '-d', b.nets)) icc.push(b.name);
           if (canLeave()) egress.push(b.name);
         }
         if (icc.length === 0 && egress.length === 0) continue;
@@ -490,7 +557,8 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     }
     return byKey.get(key);
   };
-  for (const p of forwarded) {
+  for (let fi = 0; fi < forwarded.length; fi++) {
+    const p = forwarded[fi] as PublishedPort;
     const res = anyExternal(p);
     if (!res) continue;
     const delivered = res.routes.filter((x) => x.verdict.kind === 'delivered');
@@ -560,27 +628,17 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     }
     const hostLocal = new Set((ctx.addresses ?? []).map((a) => normalizeAddr(a.local) ?? a.local));
     const isGatewayGuess = (ip: string, subnet: string) => {
+      if (ctx.addresses) return false;
       const sn = net(subnet);
-      if (!sn || ctx.addresses) return false;
+      if (!sn) return false;
       return sn.family === 4 ? ip.split('.').pop() === '1' : /::1$/.test(ip);
     };
     const stale = new Map<string, { bridge: string; refs: RuleRef[] }>();
-    for (const ref of model.rules) {
-      const r = ref.rule;
-      const ips: string[] = [];
-      for (const flag of ['-s', '-d'] as const) {
-        const o = opt(r, flag);
-        for (const v of o?.values[0]?.split(',') ?? []) {
-          const h = net(v);
-          if (h && h.prefix === (h.family === 4 ? 32 : 128)) ips.push(h.addr);
-        }
-      }
-      if (r.target === 'DNAT') {
-        const t = dnatTarget(r);
-        const n = t?.ip ? normalizeAddr(t.ip) : null;
-        if (n) ips.push(n);
-      }
-      for (const ip of ips) {
+    for (let ri = 0; ri < model.rules.length; ri++) {
+      const ref = model.rules[ri] as RuleRef;
+      const ips = addressesNamed(ref.rule);
+      for (let ii = 0; ii < ips.length; ii++) {
+        const ip = ips[ii] as string;
         if (held.has(ip) || hostLocal.has(ip)) continue;
         // The first bridge with a subnet holding ip, and the first such subnet of it.
         const k = allBridgeNets.first(ip);
