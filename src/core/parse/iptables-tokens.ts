@@ -11,7 +11,7 @@
 // runs over untrusted text except simple anchored ones on short tokens.
 
 import type { Counters, RuleOption } from '../types.js';
-import { Interner } from './intern.js';
+import { hashStep, Interner } from './intern.js';
 
 export interface Token {
   value: string;
@@ -52,14 +52,17 @@ function scan(s: string, vals: string[], quoted: boolean[]): string | null {
       continue;
     }
     // Fast path: an unquoted run up to whitespace.
+    // Hashed while scanned, for the interner.
     const start = i;
+    let h = TOKENS.seed;
     while (i < n) {
       c = s.charCodeAt(i);
       if (isSpace(c) || c === QUOTE) break;
+      h = hashStep(h, c);
       i++;
     }
     if (i >= n || c !== QUOTE) {
-      vals.push(TOKENS.get(s, start, i));
+      vals.push(TOKENS.getHashed(s, start, i, h));
       quoted.push(false);
       continue;
     }
@@ -165,6 +168,37 @@ const NO_WARNINGS: readonly string[] = Object.freeze([]);
 const PROTO_NAME = /^[a-z][a-z0-9-]*$/;
 const DIGITS = /^[0-9]{1,16}$/;
 
+// Options are shared between rules: a dump repeats `-p tcp`, `-m tcp`,
+// `-o br-...`, `--dport 80`, `-j DOCKER`... thousands of times, and one frozen
+// RuleOption per distinct (flag, value, negation, module) saves two objects
+// per repeat. Only options with at most one unquoted value are shared (their
+// strings are interned, so the maps below hash each text once). Bounded.
+const NO_VALUE = Symbol('no value');
+const SHARED = new Map<string, Map<string | symbol, RuleOption[]>>();
+let sharedCount = 0;
+const SHARED_MAX = 1 << 17;
+
+function sharedOption(o: RuleOption): RuleOption {
+  const nv = o.values.length;
+  if (nv > 1) return o;
+  let byValue = SHARED.get(o.flag);
+  if (byValue === undefined) SHARED.set(o.flag, (byValue = new Map()));
+  const v = nv === 0 ? NO_VALUE : (o.values[0] as string);
+  let list = byValue.get(v);
+  if (list === undefined) byValue.set(v, (list = []));
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    if (c.negated === o.negated && c.module === o.module && c.values.length === nv) return c;
+  }
+  if (++sharedCount > SHARED_MAX) {
+    SHARED.clear();
+    sharedCount = 0;
+  }
+  Object.freeze(o.values);
+  list.push(Object.freeze(o));
+  return o;
+}
+
 /** The structure of one rule's text, without its table/chain/position. */
 export interface RuleBody {
   matches: RuleOption[];
@@ -215,6 +249,8 @@ function parseScanned(takeCounters: boolean): ParseRuleResult {
   let cur: RuleOption | null = null;
   let curKind = K_MODULE_OPT;
   let pendingNeg = false;
+  /** Options with a quoted value (a comment, a log prefix): never shared. */
+  let quotedOpts: Set<RuleOption> | null = null;
   const n = SV.length;
 
   for (let i = 0; i < n; i++) {
@@ -272,6 +308,7 @@ function parseScanned(takeCounters: boolean): ParseRuleResult {
     }
     if (cur === null) return { ok: false, error: `value before any option: ${cut(value, 60)}` };
     cur.values.push(value);
+    if (SQ[i] === true) (quotedOpts ??= new Set()).add(cur);
     if (cur.values.length === 1 && !inTarget) {
       if (curKind === K_MATCH) {
         module = value;
@@ -302,6 +339,9 @@ function parseScanned(takeCounters: boolean): ParseRuleResult {
     }
     if (comment === null && m.flag === '--comment') comment = m.values.join(' ');
   }
+
+  for (let k = 0; k < matches.length; k++) if (quotedOpts === null || !quotedOpts.has(matches[k]!)) matches[k] = sharedOption(matches[k]!);
+  for (let k = 0; k < targetOptions.length; k++) if (quotedOpts === null || !quotedOpts.has(targetOptions[k]!)) targetOptions[k] = sharedOption(targetOptions[k]!);
 
   return {
     ok: true,
