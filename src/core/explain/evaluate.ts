@@ -267,6 +267,9 @@ interface Compiled {
   text: string;
   /** `${text}: `, the start of every reason given for it. */
   head: string;
+  /** -s/-d: ` is in ${v}` and ` is not in ${v}`, the ends of their reasons. */
+  isIn: string;
+  notIn: string;
   /** First value, '' when none. */
   v: string;
   mod: string | null;
@@ -308,6 +311,8 @@ function compiled(rule: Rule): Compiled[] {
         flag,
         text: optionText(o),
         head: `${optionText(o)}: `,
+        isIn: ` is in ${v}`,
+        notIn: ` is not in ${v}`,
         v,
         mod: o.module,
         addrs: ADDR_FLAGS.has(flag) ? v.split(',').map((part) => net(part)) : NO_ADDRS,
@@ -503,22 +508,78 @@ export interface RuleAnswerBrief {
  * the per-option list: the walk asks this of every rule a packet passes.
  */
 export function judgeRule(rule: Rule, pkt: Packet, host: HostAddrs, cs: CompiledRule = compiled(rule)): RuleAnswerBrief {
-  // Reasons of options that cannot be evaluated are only spelled out when no option fails.
-  let unknown: Array<Compiled | Eval> | null = null;
+  // An option's reason is only spelled out when it is given: the first that
+  // fails, or (when none fails) those that cannot be evaluated.
+  let unknown: Compiled[] | null = null;
   for (const c of cs) {
-    const e = evalOption(c, pkt, host);
-    let value = e.v;
+    const raw = quickValue(c, pkt);
+    let value = raw === undefined ? evalOption(c, pkt, host).v : raw;
+    const given = value;
     if (value !== null && c.o.negated) value = !value;
-    if (value === false) return { answer: 'no match', why: c.head + e.why };
-    if (value === null) (unknown ??= []).push(c, e);
+    if (value === false) return { answer: 'no match', why: c.head + reasonOf(c, pkt, host, raw === undefined ? undefined : given) };
+    if (value === null) (unknown ??= []).push(c);
   }
   if (unknown !== null) {
     const parts: string[] = [];
-    for (let i = 0; i < unknown.length; i += 2) parts.push(`${(unknown[i] as Compiled).text}: ${(unknown[i + 1] as Eval).why}`);
+    for (const c of unknown) parts.push(c.head + reasonOf(c, pkt, host, quickValue(c, pkt)));
     return { answer: 'maybe', why: parts.join('; ') };
   }
   const full = evaluateRule(rule, pkt, host);
   return { answer: full.answer, why: full.why };
+}
+
+/** Reasons that depend only on the packet, made once per packet (a walk asks thousands of rules about one packet). */
+interface PacketReasons {
+  protoYes?: string;
+  protoNo?: string;
+  dportYes?: string;
+  dportNo?: string;
+  inYes?: string;
+  inNo?: string;
+  inUnknown?: string;
+  outYes?: string;
+  outNo?: string;
+  outUnknown?: string;
+  src?: string;
+  dst?: string;
+}
+let reasonsPkt: Packet | null = null;
+let reasons: PacketReasons = {};
+
+/**
+ * The reason evalOption gives for an option whose value (before negation) is
+ * `value`, built from parts made once per packet or per option where it can;
+ * `value` undefined (not one of quickValue's options): ask evalOption.
+ */
+function reasonOf(c: Compiled, pkt: Packet, host: HostAddrs, value: Tri | undefined): string {
+  if (value === undefined || c.opaque) return evalOption(c, pkt, host).why;
+  if (pkt !== reasonsPkt) {
+    reasonsPkt = pkt;
+    reasons = {};
+  }
+  const m = reasons;
+  switch (c.flag) {
+    case '-p':
+      return value ? (m.protoYes ??= `protocol is ${pkt.proto}`) : (m.protoNo ??= `packet is ${pkt.proto}`);
+    case '-s':
+      if (value === null) return UNK_SRC.why;
+      return (m.src ??= `source ${pkt.src}`) + (value ? c.isIn : c.notIn);
+    case '-d':
+      if (value === null) return evalOption(c, pkt, host).why;
+      return (m.dst ??= `destination ${pkt.dst}`) + (value ? c.isIn : c.notIn);
+    case '-i':
+      if (value === null) return (m.inUnknown ??= `input interface unknown (${ifaceText(pkt.inIface)})`);
+      return value ? (m.inYes ??= `came in on ${ifaceText(pkt.inIface)}`) : (m.inNo ??= pkt.inIface.kind === 'none' ? 'no input interface at this hook (locally generated)' : `came in on ${ifaceText(pkt.inIface)}`);
+    case '-o':
+      if (value === null) return (m.outUnknown ??= `output interface unknown (${ifaceText(pkt.outIface)})`);
+      return value ? (m.outYes ??= `goes out on ${ifaceText(pkt.outIface)}`) : (m.outNo ??= pkt.outIface.kind === 'none' ? 'no output interface yet at this hook' : `goes out on ${ifaceText(pkt.outIface)}`);
+    case '--dport':
+    case '--dports':
+      if (value === null) return UNK_DPORT.why;
+      return value ? (m.dportYes ??= `destination port is ${pkt.dport}`) : (m.dportNo ??= `destination port is ${pkt.dport}${pkt.dnat ? ' (after DNAT)' : ''}`);
+    default:
+      return evalOption(c, pkt, host).why;
+  }
 }
 
 /**
