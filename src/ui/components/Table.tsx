@@ -1,12 +1,14 @@
-// A flex-based table that truncates, never wraps: every row is one line of
-// the terminal's width, columns get their width from Ink's layout (fixed
-// columns plus a share of the spare width for the growing ones), and text
-// that does not fit ends in "…". Only the rows in view are rendered, so a
-// ruleset of thousands of rules costs one screen of elements.
+// A table that truncates, never wraps: every row is one line of the
+// terminal's width, laid out in code (present/columns.ts: fixed columns plus
+// a share of the spare width for the growing ones) and drawn as one Text of
+// styled parts, and text that does not fit ends in "…". Only the rows in
+// view are rendered, so a ruleset of thousands of rules costs one screen of
+// lines.
 import { Box, Text } from 'ink';
-import { memo, useRef } from 'react';
+import { memo, useMemo, useRef } from 'react';
 import { styleProps, useThemeState } from '../theme/context.js';
 import type { Style, Token } from '../theme/schema.js';
+import { columnWidths, fit, GUTTER } from '../present/columns.js';
 import { visibleColumns, type Cell, type Column, type Row } from '../present/rows.js';
 
 export interface TableProps {
@@ -42,112 +44,91 @@ export function scrollTop(prevTop: number, selected: number, count: number, heig
   return top;
 }
 
-function CellView(props: { col: Column; cell: Cell | undefined; last: boolean; rowStyle: Style | null; tone: (t: Token | undefined) => Style }) {
-  const { col, cell, last, rowStyle } = props;
-  const style = rowStyle ?? props.tone(cell?.tone);
+/**
+ * One cell as styled text of exactly its column's width. A ▲/▼ column keeps
+ * its last cell for the marker.
+ */
+function cellParts(col: Column, w: number, cell: Cell | undefined, rowStyle: Style | null, tone: (t: Token | undefined) => Style): Array<{ text: string; style: Style }> {
+  const style = rowStyle ?? tone(cell?.tone);
   const text = cell?.text ?? '';
-  const box = {
-    width: col.width,
-    flexGrow: col.grow ?? 0,
-    flexShrink: col.grow ? 1 : 0,
-    flexBasis: col.width,
-    marginRight: last ? 0 : 1,
-    justifyContent: col.align === 'right' ? ('flex-end' as const) : ('flex-start' as const),
-    overflow: 'hidden' as const,
-  };
-  if (!col.delta) {
-    return (
-      <Box {...box}>
-        <Text wrap="truncate-end" {...styleProps(style)}>
-          {text}
-        </Text>
-      </Box>
-    );
-  }
+  if (!col.delta) return [{ text: fit(text, w, col.align), style }];
   const d = cell?.delta ?? null;
-  const markStyle = rowStyle ?? (d ? props.tone(d === 'up' ? 'delta.up' : 'delta.down') : {});
+  const markStyle = rowStyle ?? (d ? tone(d === 'up' ? 'delta.up' : 'delta.down') : {});
+  return [
+    { text: fit(text, Math.max(0, w - 1), col.align), style },
+    { text: w > 0 ? (d ? DELTA_MARK[d] : ' ') : '', style: markStyle },
+  ];
+}
+
+/** A line of styled parts as one Text: one layout node per row. */
+function PartsLine(props: { parts: ReadonlyArray<{ text: string; style: Style }>; width: number; bg?: string | undefined }) {
   return (
-    <Box {...box}>
-      <Text wrap="truncate-end" {...styleProps(style)}>
-        {text}
+    <Box width={props.width} height={1} {...(props.bg ? { backgroundColor: props.bg } : {})}>
+      <Text wrap="truncate-end">
+        {props.parts.map((p, i) => (
+          <Text key={i} {...styleProps(p.style)}>
+            {p.text}
+          </Text>
+        ))}
       </Text>
-      <Text {...styleProps(markStyle)}>{d ? DELTA_MARK[d] : ' '}</Text>
     </Box>
   );
 }
 
-const RowView = memo(function RowView(props: { row: Row; cols: Column[]; selected: boolean; width: number; tokens: Record<Token, Style> }) {
-  const { row, cols, selected, width, tokens } = props;
+const NO_STYLE: Style = {};
+
+const RowView = memo(function RowView(props: { row: Row; cols: Column[]; widths: number[]; selected: boolean; width: number; tokens: Record<Token, Style> }) {
+  const { row, cols, widths, selected, width, tokens } = props;
   const sel = selected ? tokens.selection : null;
   const tone = (t: Token | undefined): Style => (t ? tokens[t] : tokens.text);
   const mark = row.cells?.['mark'];
-  const gutter = (
-    <Box width={2} flexShrink={0}>
-      <Text {...styleProps(sel ?? tokens.accent)}>{selected ? '>' : ' '}</Text>
-      <Text {...styleProps(sel ?? tone(mark?.tone))}>{mark?.text || ' '}</Text>
-    </Box>
-  );
+  const gutter = [
+    { text: selected ? '>' : ' ', style: sel ?? tokens.accent },
+    { text: mark?.text || ' ', style: sel ?? tone(mark?.tone) },
+  ];
   const bg = sel?.bg;
   if (row.titles) return <TitleRow cols={cols} width={width} />;
   if (row.segments) {
-    return (
-      <Box width={width} height={1} overflow="hidden" {...(bg ? { backgroundColor: bg } : {})}>
-        {gutter}
-        <Box flexGrow={1} flexShrink={1} overflow="hidden">
-          <Text wrap="truncate-end">
-            {row.segments.map((s, i) => (
-              <Text key={i} {...styleProps(sel ?? tone(s.tone))}>
-                {i > 0 ? '  ' : ''}
-                {s.text}
-              </Text>
-            ))}
-          </Text>
-        </Box>
-      </Box>
-    );
+    const parts = [...gutter];
+    row.segments.forEach((s, i) => parts.push({ text: `${i > 0 ? '  ' : ''}${s.text}`, style: sel ?? tone(s.tone) }));
+    return <PartsLine parts={parts} width={width} bg={bg} />;
   }
-  return (
-    <Box width={width} height={1} overflow="hidden" {...(bg ? { backgroundColor: bg } : {})}>
-      {gutter}
-      {cols.map((c, i) => (
-        <CellView key={c.id} col={c} cell={row.cells?.[c.id]} last={i === cols.length - 1} rowStyle={sel} tone={tone} />
-      ))}
-    </Box>
-  );
+  const parts = [...gutter];
+  const gap = { text: ' ', style: sel ?? NO_STYLE };
+  cols.forEach((c, i) => {
+    if (i > 0) parts.push(gap);
+    parts.push(...cellParts(c, widths[i] ?? c.width, row.cells?.[c.id], sel, tone));
+  });
+  return <PartsLine parts={parts} width={width} bg={bg} />;
 });
 
 export function TitleRow(props: { cols: Column[]; width: number }) {
   const { theme } = useThemeState();
-  const h = styleProps(theme.tokens.header);
-  return (
-    <Box width={props.width} height={1} overflow="hidden">
-      <Box width={2} flexShrink={0} />
-      {props.cols.map((c, i) => (
-        <Box
-          key={c.id}
-          width={c.width}
-          flexGrow={c.grow ?? 0}
-          flexShrink={c.grow ? 1 : 0}
-          flexBasis={c.width}
-          marginRight={i === props.cols.length - 1 ? 0 : 1}
-          justifyContent={c.align === 'right' ? 'flex-end' : 'flex-start'}
-          overflow="hidden"
-        >
-          <Text wrap="truncate-end" {...h}>
-            {c.title}
-            {c.delta && c.align === 'right' ? ' ' : ''}
-          </Text>
-        </Box>
-      ))}
-    </Box>
-  );
+  const h = theme.tokens.header;
+  const widths = columnWidths(props.cols, props.width);
+  const parts: Array<{ text: string; style: Style }> = [{ text: ' '.repeat(GUTTER), style: NO_STYLE }];
+  props.cols.forEach((c, i) => {
+    if (i > 0) parts.push({ text: ' ', style: NO_STYLE });
+    const w = widths[i] ?? c.width;
+    // A ▲/▼ column's title sits left of the marker cell, like its values.
+    parts.push({ text: c.delta && c.align === 'right' ? `${fit(c.title, Math.max(0, w - 1), 'right')} ` : fit(c.title, w, c.align), style: h });
+  });
+  return <PartsLine parts={parts} width={props.width} />;
 }
 
 export function Table(props: TableProps) {
   const { theme } = useThemeState();
   const top = useRef(0);
-  const setsVisible: Record<string, Column[]> = {};
-  for (const [k, v] of Object.entries(props.sets)) setsVisible[k] = visibleColumns(v, props.width);
+  // Stable between renders of the same view and width, so unchanged rows (memo) are not redrawn.
+  const { setsVisible, setWidths } = useMemo(() => {
+    const setsVisible: Record<string, Column[]> = {};
+    const setWidths: Record<string, number[]> = {};
+    for (const [k, v] of Object.entries(props.sets)) {
+      setsVisible[k] = visibleColumns(v, props.width);
+      setWidths[k] = columnWidths(setsVisible[k], props.width);
+    }
+    return { setsVisible, setWidths };
+  }, [props.sets, props.width]);
   const main = setsVisible['main'] ?? [];
   const bodyHeight = Math.max(0, props.height - (props.showTitles ? 1 : 0));
   const selected = props.selectedKey === null ? -1 : props.rows.findIndex((r) => r.key === props.selectedKey);
@@ -156,7 +137,7 @@ export function Table(props: TableProps) {
   top.current = scrollTop(top.current, selected, props.rows.length, bodyHeight, edges);
   const shown = props.rows.slice(top.current, top.current + bodyHeight);
   return (
-    <Box flexDirection="column" width={props.width} height={props.height} overflow="hidden">
+    <Box flexDirection="column" width={props.width} height={props.height} overflowY="hidden">
       {props.showTitles ? <TitleRow cols={main} width={props.width} /> : null}
       {props.rows.length === 0 && props.empty ? (
         <Box width={props.width} height={1} overflow="hidden">
@@ -171,6 +152,7 @@ export function Table(props: TableProps) {
           key={r.key}
           row={r}
           cols={setsVisible[r.set ?? 'main'] ?? main}
+          widths={setWidths[r.set ?? 'main'] ?? setWidths['main'] ?? []}
           selected={r.key === props.selectedKey}
           width={props.width}
           tokens={theme.tokens}

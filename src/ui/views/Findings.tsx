@@ -24,7 +24,7 @@ export function Findings(props: { vr: ViewRows; findings: FindingsIndex | null; 
   const paneHeight = sel ? Math.max(0, Math.min(pane.length + 1, height - Math.max(2, listNeeds))) : 0;
   const tableHeight = Math.max(2, height - paneHeight);
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Table sets={vr.sets} rows={vr.rows} selectedKey={vr.selectedKey} width={width} height={tableHeight} showTitles empty="no findings: nothing looks off" />
       {paneHeight > 0 ? <Line segments={[cell('─'.repeat(Math.max(0, width - 1)), 'border')]} width={width} /> : null}
       {pane.slice(0, Math.max(0, paneHeight - 1)).map((c, i) => (

@@ -22,7 +22,7 @@ export function PortDetail(props: { vr: ViewRows; vd: ViewData | null; portKey: 
   }
   const [first, second] = detailSummary(p, props.vd);
   return (
-    <Box flexDirection="column" width={props.width} height={props.height} overflow="hidden">
+    <Box flexDirection="column" width={props.width} height={props.height} overflowY="hidden">
       <Line segments={first ?? []} width={props.width} />
       <Line segments={second ?? []} width={props.width} />
       {props.panel ?? (

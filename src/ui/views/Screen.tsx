@@ -113,12 +113,12 @@ export function Screen(props: { intervalMs: number }) {
   else body = <ListView view={view} vr={vr} width={width} height={bodyHeight} />;
 
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       {helpOpen ? null : <TabBar view={view} width={width} />}
       {helpOpen ? null : (
         <StatusBar width={width} paused={state.paused} dialogOpen={state.dialog !== null} readOnly={state.readOnly} intervalMs={props.intervalMs} />
       )}
-      <Box height={bodyHeight} width={width} overflow="hidden" flexDirection="column">
+      <Box height={bodyHeight} width={width} overflowY="hidden" flexDirection="column">
         {body}
       </Box>
       <InfoLine state={state} width={width} shown={vr.rows.length} total={vr.total} warnings={vd?.sample.model.warnings ?? []} />
