@@ -236,6 +236,20 @@ export function hostAddrs(addresses: Address[] | null, model: HostModel, extraLo
 }
 
 /** The first bridge with a subnet holding ip (in bridge order), or null. */
+/**
+ * hostAddrs of the snapshot's addresses, made once per model and address list
+ * (findings explain many packets on one host); never changed: explain copies
+ * it before adding the queried address.
+ */
+const sharedAddrs = new WeakMap<HostModel, { addresses: Address[] | null; ha: HostAddrs }>();
+function sharedHostAddrs(addresses: Address[] | null, model: HostModel): HostAddrs {
+  const hit = sharedAddrs.get(model);
+  if (hit && hit.addresses === addresses) return hit.ha;
+  const ha = hostAddrs(addresses, model);
+  sharedAddrs.set(model, { addresses, ha });
+  return ha;
+}
+
 function bridgeOf(host: HostAddrs, ip: string | null): string | null {
   if (!ip) return null;
   const bi = bridgeIndex(host.bridges);
@@ -787,12 +801,12 @@ export function explain(model: HostModel, host: ExplainHost, query: ExplainQuery
   if (srcN && dstN && familyOf(srcN) !== familyOf(dstN)) throw new Error(`--src ${query.src} and --dst ${query.dst} are of different address families`);
   const proto = query.proto.toLowerCase();
 
-  const ha = hostAddrs(host.addresses, model);
+  let ha = sharedHostAddrs(host.addresses, model);
   const dstLocalByAddrs = dstN ? isLocalAddr(ha, dstN) : null;
   // The query's destination is a host address when the addresses say so, or
   // (without an address list) when it is not inside a Docker bridge.
   const dstIsHost = dstN === null ? true : dstLocalByAddrs === true || (dstLocalByAddrs === null && bridgeOf(ha, dstN) === null);
-  if (dstN && dstIsHost && !ha.local.has(dstN)) ha.local.add(dstN);
+  if (dstN && dstIsHost && !ha.local.has(dstN)) ha = { ...ha, local: new Set(ha.local).add(dstN) };
   if (!ha.complete) notes.add('the host address list is unknown: only loopback and the queried host address count as LOCAL');
 
   const ctx: Ctx = { model, book: ruleBookOf(model, host.rulesets), host: ha, forks: 0, notes, quiet: options.steps === 'decisive', keepHooks: new Set(options.keepHooks ?? []) };

@@ -478,12 +478,35 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
     if (!ix || !backend) continue;
     // The family's bridges, with their subnets read once.
     const bridges = model.bridges.filter((b) => b.subnets.some((s) => net(s)?.family === f)).map((b) => ({ name: b.name, nets: b.subnets.map((s) => net(s)) }));
+    // Which of these bridges a plain `-s HOST[,HOST...]` admits: those with a
+    // subnet holding one of the hosts (or an unreadable subnet, which any
+    // source may overlap). Other -s forms are tested bridge by bridge.
+    const famNets: Array<Net | null> = [];
+    const famOwner: number[] = [];
+    bridges.forEach((b, bi) => {
+      for (const n of b.nets) {
+        famNets.push(n);
+        famOwner.push(bi);
+      }
+    });
+    const famIndex = netIndex(famNets);
+    const unreadable = bridges.flatMap((b, bi) => (b.nets.some((n) => n === null) ? [bi] : []));
+    const hostSources = (r: Rule): Set<number> | null => {
+      const o = addrOpt(r, '-s');
+      if (!o || o.negated || !o.parts.every((c) => c !== null && c.prefix === (c.family === 4 ? 32 : 128))) return null;
+      const admitted = new Set(unreadable);
+      for (const c of o.parts) for (const k of famIndex.holders(c as Net)) admitted.add(famOwner[k] as number);
+      return admitted;
+    };
     const userTree = ix.tree('filter', 'DOCKER-USER');
     for (let ti = 0; ti < userTree.length; ti++) {
       const ref = userTree[ti] as RuleRef;
       const r = ref.rule;
       if (ref.provenance === 'docker' || ref.provenance === 'portcullis') continue;
       const subject: FindingSubject = { kind: 'chain', family: f, backend, table: 'filter', chain: r.chain };
+      const fromHosts = hostSources(r);
+      /** addrOptAdmitsAny(r, '-s', bridges[bi].nets), through the index when it can. */
+      const srcAdmits = (bi: number) => (fromHosts ? fromHosts.has(bi) : addrOptAdmitsAny(r, '-s', bridges[bi]!.nets));
       if (r.target === 'ACCEPT') {
         const bare = isBare(r);
         // Some bridge a (traffic from it) and another bridge b (to it) the rule admits.
@@ -492,7 +515,7 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
           outTo ??= bridges.filter((b) => ifaceOptAdmits(r, '-o', b.name));
           return outTo.some((b) => b !== a);
         };
-        const crossesIsolation = bridges.some((a) => ifaceOptAdmits(r, '-i', a.name) && addrOptAdmitsAny(r, '-s', a.nets) && toOther(a));
+        const crossesIsolation = bridges.some((a, ai) => ifaceOptAdmits(r, '-i', a.name) && srcAdmits(ai) && toOther(a));
         const explanation =
           `${cite(ref)} ACCEPTs in DOCKER-USER, which ends filter FORWARD for those packets: they skip Docker's own checks after it, ` +
           `the per-port ACCEPTs of published ports (so every port of every container is reachable for them, published or not) ` +
@@ -515,9 +538,13 @@ export function findFindings(model: HostModel, given: FindingsContext = {}): Fin
           const dInsideBridges = d && !d.negated && d.values[0] ? d.values[0].split(',').every(inside) : false;
           return (leaves = ifaceOptAdmitsExternal(r, '-o', bridgeNames) && !dInsideBridges);
         };
-        for (let bi = 0; bi < bridges.length; bi++) {
+        // Only bridges the -s admits can count: with the index, just those (in bridge order).
+        const from = fromHosts ? [...fromHosts].sort((x, y) => x - y) : null;
+        const n = from ? from.length : bridges.length;
+        for (let j = 0; j < n; j++) {
+          const bi = from ? (from[j] as number) : j;
           const b = bridges[bi]!;
-          const fromB = ifaceOptAdmits(r, '-i', b.name) && addrOptAdmitsAny(r, '-s', b.nets);
+          const fromB = ifaceOptAdmits(r, '-i', b.name) && srcAdmits(bi);
           if (!fromB) continue;
           if (ifaceOptAdmits(r, '-o', b.name) && addrOptAdmitsAny(r, '-d', b.nets)) icc.push(b.name);
           if (canLeave()) egress.push(b.name);
