@@ -189,7 +189,8 @@ export class RefreshEngine {
     const unavailable = JSON.stringify(raw.meta.unavailable);
     if (!resync && last && last.tableVersion === this.table.version && last.unavailable === unavailable && sameFiles(last.files, raw.files)) {
       // String compares (memcmp) of the dumps: far cheaper than a build.
-      return { ...last.result, read: sources, resynced: false, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings, unchanged: true, partial: false };
+      // Nothing was parsed or joined this time: the build times say so.
+      return { ...last.result, parseMs: 0, joinMs: 0, read: sources, resynced: false, readMs: t1 - t0, totalMs: performance.now() - t0, timings: read.timings, unchanged: true, partial: false };
     }
     const built = this.builder.build(raw, useTable ? this.table : null);
     this.lastTick = { files: raw.files, unavailable, tableVersion: this.table.version, result: built };

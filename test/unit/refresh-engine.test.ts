@@ -16,14 +16,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const LAB = path.join(here, '../fixtures/lab/main');
 
 /** A host whose rules text the test can change; records what each read asked for. */
-function fakeHost(raw: RawCapture) {
+function fakeHost(raw: RawCapture, host: { frozen?: boolean } = {}) {
   const asked: LiveSourceName[][] = [];
   let save = raw.files['iptables-save.txt'] ?? '';
   let tick = 0;
   const read = async (opts: LiveOptions): Promise<LiveRead> => {
     const only = [...(opts.only ?? [])];
     asked.push(only);
-    tick++;
+    if (!host.frozen) tick++;
     const files: RawCapture['files'] = {};
     for (const name of only) {
       for (const f of SOURCE_FILES[name]) {
@@ -97,6 +97,29 @@ describe('RefreshEngine read plan', () => {
     assert.ok(has(h.asked.at(-1)!, 'addresses', 'proxies'), h.asked.at(-1)!.join());
     await e.tick();
     assert.deepEqual(h.asked.at(-1), ['iptables', 'links']);
+  });
+
+  it('on a host where nothing moves, ticks hand back the same model, marked unchanged, with no build time', async () => {
+    const h = fakeHost(raw, { frozen: true });
+    const e = new RefreshEngine({ read: h.read, now: () => 0, resyncMs: 3_600_000 });
+    (e as unknown as { streaming: boolean }).streaming = true;
+    await e.tick();
+    const b = await e.tick(); // flows read: a build
+    assert.equal(b.unchanged, false);
+    const c = await e.tick();
+    assert.equal(c.unchanged, true);
+    assert.equal(c.model, b.model);
+    assert.equal(c.parseMs + c.joinMs, 0);
+    // a rule counter moving is a change again
+    const d = await fakeHost(raw).read({ only: ['iptables'] });
+    (e as unknown as { opts: { read: typeof h.read } }).opts.read = async (o) => {
+      const r = await h.read(o);
+      if (r.capture.files['iptables-save.txt']) r.capture.files['iptables-save.txt'] = d.capture.files['iptables-save.txt'];
+      return r;
+    };
+    const f = await e.tick();
+    assert.equal(f.unchanged, false);
+    assert.notEqual(f.model, b.model);
   });
 
   it('a Docker event brings Docker, addresses and proxies into the next tick', async () => {
