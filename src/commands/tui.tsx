@@ -87,8 +87,11 @@ export function liveFeeds(opts: SourceFlags): Feeds {
  * reads counters every tick, flows from conntrack events and Docker after
  * Docker events, and builds the model incrementally.
  */
-export function liveSource(opts: SourceFlags): { load: Loader; feeds: Feeds; engine: RefreshEngine } {
-  const engine = new RefreshEngine({ netns: opts.netns, dockerHost: opts.dockerHost });
+export function liveSource(opts: SourceFlags, intervalMs = 2000): { load: Loader; feeds: Feeds; engine: RefreshEngine } {
+  // Flows from conntrack events reach the screen once per refresh interval
+  // (not every 500 ms): each update redraws the views, and on a busy host
+  // that was two extra full rebuilds of the overview a second.
+  const engine = new RefreshEngine({ netns: opts.netns, dockerHost: opts.dockerHost, flushMs: Math.max(500, intervalMs) });
   let last: Sample | null = null;
   return {
     engine,
@@ -130,7 +133,7 @@ export async function runTui(opts: TuiOptions): Promise<void> {
   const theme = await startTheme(opts.theme);
   const actions = actionsConfig(opts);
   const flags: SourceFlags = { netns: opts.netns, dockerHost: opts.dockerHost, from: opts.from };
-  const live = opts.from === undefined ? liveSource(flags) : null;
+  const live = opts.from === undefined ? liveSource(flags, Math.round(intervalS * 1000)) : null;
   const load: Loader = live ? live.load : async () => sampleFromCapture(await readSource(flags));
   const feeds = live ? live.feeds : undefined;
 

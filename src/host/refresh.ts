@@ -12,7 +12,8 @@
 //   flows          the `conntrack -E` stream applied to a FlowTable; a full
 //                  `conntrack -L` only at start, when the stream failed or
 //                  overflowed ("No buffer space available": events were
-//                  lost), and every resyncMs (default 60 s) as a safety net;
+//                  lost), and every resyncMs (default 60 s; 5 min past
+//                  BIG_TABLE entries) as a safety net;
 //                  without a stream (not root, no conntrack), every tick
 //   Docker         at start and after a Docker event (containers, networks)
 //   sysctl, legacy at start and with every conntrack resync (iptables-legacy-save:
@@ -65,6 +66,8 @@ export interface TickResult extends BuildResult {
 }
 
 const OVERFLOW = /No buffer space available|ENOBUFS/i;
+/** A conntrack table this big is re-listed less often as a safety net (safetyResyncMs). */
+export const BIG_TABLE = 20_000;
 /** Events kept while waiting for a flush or a resync; past this, resync instead. */
 const MAX_PENDING = 200_000;
 
@@ -102,13 +105,23 @@ export class RefreshEngine {
     return this.opts.dockerHost !== undefined || this.opts.netns === undefined;
   }
 
+  /**
+   * The safety-net re-list interval. Lost events already force a re-list
+   * (ENOBUFS, backlog, a restarted stream), so this only guards against
+   * what nobody reported. A table of 100,000 entries costs ~1.5 s of CPU to
+   * dump and parse: past BIG_TABLE entries it runs five times less often.
+   */
+  private safetyResyncMs(): number {
+    return this.table.size > BIG_TABLE ? this.resyncMs * 5 : this.resyncMs;
+  }
+
   /** Which sources the next tick reads. */
   plan(): { sources: LiveSourceName[]; resync: boolean } {
     // The first tick leaves the conntrack table for the second (TickResult.partial):
     // on a big host its dump takes longer than all the rest, and the first
     // frame should not wait for flows.
     const deferFlows = this.first && this.opts.flowsFirst !== true;
-    const resync = !deferFlows && (this.first || this.needResync || !this.streaming || this.now() - this.lastResync >= this.resyncMs);
+    const resync = !deferFlows && (this.first || this.needResync || !this.streaming || this.now() - this.lastResync >= this.safetyResyncMs());
     const sources: LiveSourceName[] = ['iptables', 'links'];
     if (this.first || this.dockerDirty) sources.push('docker');
     if (this.first || this.dockerDirty || this.hostDirty || resync) sources.push('addresses', 'proxies');

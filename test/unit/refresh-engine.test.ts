@@ -10,7 +10,7 @@ import type { RawCapture } from '../../src/core/types.js';
 import { readCaptureDir } from '../../src/host/capture-dir.js';
 import type { LiveOptions, LiveRead, LiveSourceName } from '../../src/host/live-source.js';
 import { SOURCE_FILES } from '../../src/host/live-source.js';
-import { RefreshEngine, sameFiles } from '../../src/host/refresh.js';
+import { BIG_TABLE, RefreshEngine, sameFiles } from '../../src/host/refresh.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LAB = path.join(here, '../fixtures/lab/main');
@@ -120,6 +120,28 @@ describe('RefreshEngine read plan', () => {
     const f = await e.tick();
     assert.equal(f.unchanged, false);
     assert.notEqual(f.model, b.model);
+  });
+
+  it('the safety-net re-list of conntrack comes every resyncMs, five times less often for a big table', async () => {
+    let now = 0;
+    const h = fakeHost(raw);
+    const e = new RefreshEngine({ read: h.read, now: () => now, resyncMs: 60_000 });
+    (e as unknown as { streaming: boolean }).streaming = true;
+    await e.tick();
+    await e.tick(); // the first re-list, at 0
+    now = 59_000;
+    assert.equal(e.plan().resync, false);
+    now = 60_000;
+    assert.equal(e.plan().resync, true);
+    // the same engine with a table past BIG_TABLE entries
+    const big = Array.from({ length: BIG_TABLE + 1 }, (_, i) => ({ ...e.table.flows()[0]!, orig: { ...e.table.flows()[0]!.orig, sport: 1 + (i % 60000), src: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` } }));
+    e.table.reset(big);
+    assert.ok(e.table.size > BIG_TABLE);
+    assert.equal(e.plan().resync, false);
+    now = 299_000;
+    assert.equal(e.plan().resync, false);
+    now = 300_000;
+    assert.equal(e.plan().resync, true);
   });
 
   it('a Docker event brings Docker, addresses and proxies into the next tick', async () => {
