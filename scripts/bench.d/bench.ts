@@ -1,7 +1,7 @@
 // scripts/bench driver (see the header of scripts/bench). Builds the host,
 // measures, prints one table, tears the host down on every way out.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ const SIZE = SMOKE
   ? { bridges: 4, ports: 20, operator: 10, flows: 300, extraContainers: 0 }
   : { bridges: 400, ports: 5000, operator: 1000, flows: 100_000, extraContainers: 24 };
 const TMUX = `pcb-tui-${process.pid}`;
+const RENDER_LOG = path.join(os.tmpdir(), `pcb-render-${process.pid}.log`);
 
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 const sh = (file: string, args: string[], timeoutMs = 120_000, input?: string) =>
@@ -78,6 +79,7 @@ function cleanup(): void {
     spawnSync('bash', ['scripts/lab', 'down', LAB], { cwd: ROOT, stdio: 'ignore', timeout: 300_000 });
   }
   for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+  rmSync(RENDER_LOG, { force: true });
   host = null;
 }
 process.on('exit', cleanup);
@@ -238,7 +240,8 @@ function startTui(intervalS: number): { pid: number; t0: number } {
   } catch {
     /* none */
   }
-  const cmd = ['env', 'TERM=xterm-256color', 'NO_COLOR=1', 'node', path.join(ROOT, 'dist/cli.js'), '--netns', host!.netns, ...dockerArgs(), '--interval', String(intervalS), '--read-only'];
+  rmSync(RENDER_LOG, { force: true });
+  const cmd = ['env', 'TERM=xterm-256color', 'NO_COLOR=1', `PORTCULLIS_RENDER_LOG=${RENDER_LOG}`, 'node', path.join(ROOT, 'dist/cli.js'), '--netns', host!.netns, ...dockerArgs(), '--interval', String(intervalS), '--read-only'];
   const t0 = performance.now();
   tmux('new-session', '-d', '-s', TMUX, '-x', '160', '-y', '48', cmd.map((a) => `'${a}'`).join(' '));
   const pid = Number(tmux('display-message', '-p', '-t', TMUX, '#{pane_pid}').trim());
@@ -284,7 +287,7 @@ function vmHwm(pid: number): number {
 /** The row the selection marker is on. */
 const selectedLine = (s: string) => s.split('\n').findIndex((l) => l.startsWith('>'));
 
-type TuiFig = { firstFrame: number | null; idle: { self: number; withChildren: number } | null; rss: number; keys: number[]; pollMs: number; busy?: { self: number; withChildren: number } | null; error?: string };
+type TuiFig = { firstFrame: number | null; idle: { self: number; withChildren: number } | null; rss: number; keys: number[]; pollMs: number; busy?: { self: number; withChildren: number } | null; settledMs?: number; error?: string };
 
 /** tuiFigures, but a TUI that dies or hangs gives a row saying so instead of ending the run. */
 async function tuiSafe(intervalS: number, withKeys: boolean): Promise<TuiFig> {
@@ -305,7 +308,10 @@ async function tuiFigures(intervalS: number, withKeys: boolean): Promise<TuiFig>
     return { firstFrame: null, idle: null, rss: vmHwm(pid), keys: [], pollMs: NaN };
   }
   const firstFrame = first.at - t0;
-  await sleep(2000); // settle: the second read (conntrack re-list after the event stream starts)
+  // Idle means nothing happening: wait until the TUI has drawn no frame for
+  // 5 s (its start-up work done, the lab's own start-up traffic over), at
+  // most 45 s; how long that took is printed with the figure.
+  const settled = await settle(SMOKE ? 1000 : 5000, SMOKE ? 5000 : 45_000);
   const idle = await idleCpu(pid, IDLE_S);
   const keys: number[] = [];
   const polls: number[] = [];
@@ -352,7 +358,30 @@ async function tuiFigures(intervalS: number, withKeys: boolean): Promise<TuiFig>
   } catch {
     /* gone */
   }
-  return { firstFrame, idle, rss, keys, pollMs: median(polls), busy };
+  return { firstFrame, idle, rss, keys, pollMs: median(polls), busy, settledMs: settled };
+}
+
+/** Wait until the render log has not grown for quietMs (or maxMs passed); returns the time waited. */
+async function settle(quietMs: number, maxMs: number): Promise<number> {
+  const t0 = performance.now();
+  const size = () => {
+    try {
+      return statSync(RENDER_LOG).size;
+    } catch {
+      return 0;
+    }
+  };
+  let last = size();
+  let since = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    await sleep(250);
+    const n = size();
+    if (n !== last) {
+      last = n;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) break;
+  }
+  return performance.now() - t0;
 }
 
 async function watchCpu(): Promise<{ self: number; withChildren: number } | null> {
@@ -457,7 +486,7 @@ async function main(): Promise<void> {
   row('2c incremental tick incl. reads', ms(median(f2.incrTick)), `raw dump ${ms(raw2)}: ${(median(f2.incrTick) / raw2).toFixed(2)}x`, '');
   row('2d flows-only update (events)', ms(median(f2.flowsOnly)), `${SMOKE ? 20 : 1000} DESTROY events applied + port flows re-joined`, '');
   const idleRow = (name: string, r: { idle: { self: number; withChildren: number } | null }, budget: boolean) =>
-    row(name, r.idle ? `${r.idle.self.toFixed(2)} %` : 'n/a', r.idle ? `with child processes ${r.idle.withChildren.toFixed(2)} %` : (r as TuiFig).error ?? 'no frame', budget && r.idle ? `<= 2 %${verdict(r.idle.self <= 2)}` : '');
+    row(name, r.idle ? `${r.idle.self.toFixed(2)} %` : 'n/a', r.idle ? `with child processes ${r.idle.withChildren.toFixed(2)} %; settled ${((r as TuiFig).settledMs ?? 0) / 1000 < 10 ? (((r as TuiFig).settledMs ?? 0) / 1000).toFixed(1) : Math.round(((r as TuiFig).settledMs ?? 0) / 1000)} s after the first frame` : (r as TuiFig).error ?? 'no frame', budget && r.idle ? `<= 2 %${verdict(r.idle.self <= 2)}` : '');
   idleRow(`3a TUI idle CPU, ${SMOKE ? 'tiny netns' : 'demo lab'}, 1 s`, demo1, true);
   idleRow(`3b TUI idle CPU, ${SMOKE ? 'tiny netns' : 'demo lab'}, 2 s`, demo2, false);
   idleRow('3c TUI idle CPU, large host, 1 s', big1, false);
