@@ -118,12 +118,23 @@ export function netnsExists(name: string): boolean {
  * Absolute path of an executable: PATH first, then the usual sbin/bin
  * directories (a non-root PATH often lacks /usr/sbin). null when absent.
  */
+const found = new Map<string, string>();
+
 export function findExecutable(name: string): string | null {
   if (name.includes('/')) return isExecutable(name) ? name : null;
+  // Found paths are remembered (per PATH): the TUI starts a few processes
+  // every second, and a PATH walk is two syscalls per directory each time.
+  // Misses are not, so a tool installed while we run is still found.
+  const key = `${process.env.PATH ?? ''}\0${name}`;
+  const known = found.get(key);
+  if (known !== undefined) return known;
   const dirs = [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), ...SEARCH_DIRS];
   for (const dir of new Set(dirs)) {
     const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
+    if (isExecutable(candidate)) {
+      found.set(key, candidate);
+      return candidate;
+    }
   }
   return null;
 }
