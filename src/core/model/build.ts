@@ -111,22 +111,14 @@ export function buildModel(snap: Snapshot): HostModel {
   if (!snap.containers) warnings.push('Docker state unknown: names come from rules only (container = null)');
 
   return {
-    time: snap.time,
-    meta: snap.meta,
     families: infos,
     bridges,
     containers,
     published,
     directAccess,
     rules: refs,
-    flows: snap.flows ?? [],
-    links: snap.links ?? [],
-    rulesets: snap.rulesets,
-    addresses: snap.addresses ?? [],
-    dockerKnown: snap.containers !== null && snap.networks !== null,
-    sysctls: snap.sysctls,
     warnings,
-    issues: snap.issues,
+    ...snapshotFields(snap),
   };
 }
 
@@ -181,4 +173,23 @@ function findDirectAccess(
     out.push({ family: r.family, proto: p.value, containerIp: ip, containerPort: Number(port.value), bridge: bridgeOfIp(ip) ?? optionValue(r, '-o')?.value ?? null, container, ref });
   }
   return out;
+}
+
+/**
+ * The model's fields taken straight from the snapshot, no join needed: one
+ * place for buildModel and for the refresh that carries a join forward
+ * (src/core/refresh/model.ts), so a new snapshot field reaches both.
+ */
+export function snapshotFields(snap: Snapshot): Pick<HostModel, 'time' | 'meta' | 'flows' | 'links' | 'rulesets' | 'addresses' | 'dockerKnown' | 'sysctls' | 'issues'> {
+  return {
+    time: snap.time,
+    meta: snap.meta,
+    flows: snap.flows ?? [],
+    links: snap.links ?? [],
+    rulesets: snap.rulesets,
+    addresses: snap.addresses ?? [],
+    dockerKnown: snap.containers !== null && snap.networks !== null,
+    sysctls: snap.sysctls,
+    issues: snap.issues,
+  };
 }

@@ -15,7 +15,7 @@
 //  - flows are joined to ports again only for ports whose bucket changed.
 //
 // Pure: no I/O, no clock (time comes from the capture's meta).
-import { buildModel } from '../model/build.js';
+import { buildModel, snapshotFields } from '../model/build.js';
 import { flowsOfPort, indexFlows } from '../model/flows.js';
 import type { HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
 import { createRuleCache, parseIptablesSave, type RuleCache } from '../parse/iptables-save.js';
@@ -322,8 +322,7 @@ export class IncrementalBuilder {
     });
     return {
       ...prev,
-      time: snap.time,
-      meta: snap.meta,
+      ...snapshotFields(snap),
       bridges: prev.bridges.map((b) => (b.link ? { ...b, link: linkByName.get(b.name) ?? b.link } : b)),
       containers: prev.containers.map((c) =>
         c.veth ? { ...c, veth: { name: c.veth.name, stats: linkByName.get(c.veth.name)?.stats ?? c.veth.stats } } : c,
@@ -331,14 +330,6 @@ export class IncrementalBuilder {
       published,
       directAccess,
       rules,
-      flows: snap.flows ?? [],
-      links: snap.links ?? [],
-      // Fields taken straight from the snapshot, as buildModel does.
-      rulesets: snap.rulesets,
-      addresses: snap.addresses ?? [],
-      dockerKnown: snap.containers !== null && snap.networks !== null,
-      sysctls: snap.sysctls,
-      issues: snap.issues,
     };
   }
 }
