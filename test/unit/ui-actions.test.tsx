@@ -13,7 +13,7 @@ import type { ActionBackend, ActionsConfig } from '../../src/ui/actions/backend.
 import { flowReducer, parseSources, startFlow } from '../../src/ui/actions/flow.js';
 import type { Sample } from '../../src/ui/data/sample.js';
 import { KEYMAP, commandsFor, hintsFor } from '../../src/ui/keymap.js';
-import { KEYS, fixtureSample, lineWidths, renderApp, sequenceLoader, waitFor, type Instance } from './ui-harness.js';
+import { KEYS, fits, fixtureSample, onWeb, renderApp, selectedLine, sequenceLoader, waitFor, type Instance } from './ui-harness.js';
 
 after(() => cleanup());
 
@@ -73,21 +73,6 @@ const config = (f: Fake | null, over: Partial<ActionsConfig> = {}): ActionsConfi
   ...over,
 });
 
-function fits(frame: string, cols: number, rows: number): void {
-  const widths = lineWidths(frame);
-  assert.ok(Math.max(...widths) <= cols, `a line is ${Math.max(...widths)} wide on a ${cols}-column terminal:\n${frame}`);
-  assert.ok(widths.length <= rows, `${widths.length} lines on a ${rows}-row terminal`);
-}
-
-const selectedLine = (f: string) => f.split('\n').find((l) => l.startsWith('>')) ?? '';
-
-/** Overview up, web's 0.0.0.0:8080 selected. */
-async function onWeb(inst: Instance): Promise<void> {
-  await waitFor(inst, (f) => f.includes('web') && f.includes('CONTAINER'), 'overview with lab data');
-  inst.stdin.write('/8080');
-  inst.stdin.write(KEYS.enter);
-  await waitFor(inst, (x) => /web\s+0\.0\.0\.0:8080/.test(selectedLine(x)), 'web:8080 selected');
-}
 
 /** Type into a field one chunk at a time (as a terminal sends a paste). */
 function type(inst: Instance, text: string): void {

@@ -5,36 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { cleanup } from 'ink-testing-library';
-import { readCaptureDir } from '../../src/host/capture-dir.js';
-import { sampleFromCapture } from '../../src/ui/data/sample.js';
-import { FIXTURE, KEYS, fixtureSample, lineWidths, renderApp, sequenceLoader, waitFor, type Instance } from './ui-harness.js';
+import { KEYS, fits, fixtureSample, onWeb, renderApp, selectedLine, sequenceLoader, waitFor, withOperatorDrop, type Instance } from './ui-harness.js';
 
 after(() => cleanup());
 
-function fits(frame: string, cols: number, rows: number): void {
-  const widths = lineWidths(frame);
-  assert.ok(Math.max(...widths) <= cols, `a line is ${Math.max(...widths)} wide on a ${cols}-column terminal:\n${frame}`);
-  assert.ok(widths.length <= rows, `${widths.length} lines on a ${rows}-row terminal`);
-}
-
-const selectedLine = (f: string) => f.split('\n').find((l) => l.startsWith('>')) ?? '';
-
 async function webDetail(inst: Instance): Promise<void> {
-  await waitFor(inst, (f) => f.includes('web') && f.includes('CONTAINER'), 'overview');
-  inst.stdin.write('/8080');
-  inst.stdin.write(KEYS.enter);
-  await waitFor(inst, (x) => /web\s+0\.0\.0\.0:8080/.test(selectedLine(x)), 'web:8080 selected');
+  await onWeb(inst);
   inst.stdin.write(KEYS.enter);
   await waitFor(inst, (x) => x.includes('Forwarded route'), 'detail');
-}
-
-async function withOperatorDrop() {
-  const raw = await readCaptureDir(FIXTURE);
-  const text = (raw.files['iptables-save.txt'] ?? '').replace(
-    /^(\[\d+:\d+\] -A DOCKER-USER -j RETURN)$/m,
-    '[3:180] -A DOCKER-USER -s 203.0.113.0/24 -p tcp -m tcp --dport 80 -j DROP\n$1',
-  );
-  return sampleFromCapture({ ...raw, files: { ...raw.files, 'iptables-save.txt': text } });
 }
 
 for (const [cols, rows] of [[80, 24], [160, 48]] as const) {

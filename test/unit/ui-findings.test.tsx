@@ -11,17 +11,9 @@ import { findFindings } from '../../src/core/findings/findings.js';
 import { findingsFingerprint, findingsRows, indexFindings, portKeyLabel } from '../../src/ui/present/findings-rows.js';
 import { readCaptureDir } from '../../src/host/capture-dir.js';
 import { sampleFromCapture } from '../../src/ui/data/sample.js';
-import { FIXTURE, KEYS, fixtureSample, lineWidths, renderApp, sequenceLoader, steppedSamples, waitFor } from './ui-harness.js';
+import { FIXTURE, KEYS, fits, fixtureSample, renderApp, selectedLine, sequenceLoader, steppedSamples, waitFor } from './ui-harness.js';
 
 after(() => cleanup());
-
-function fits(frame: string, cols: number, rows: number): void {
-  const widths = lineWidths(frame);
-  assert.ok(Math.max(...widths) <= cols, `a line is ${Math.max(...widths)} wide on a ${cols}-column terminal:\n${frame}`);
-  assert.ok(widths.length <= rows, `${widths.length} lines on a ${rows}-row terminal`);
-}
-
-const selectedLine = (f: string) => f.split('\n').find((l) => l.startsWith('>')) ?? '';
 
 for (const [cols, rows] of [[80, 24], [160, 48]] as const) {
   describe(`findings at ${cols}x${rows}`, () => {

@@ -2,6 +2,7 @@
 // with ink-testing-library, and wait for conditions on lastFrame() with a
 // deadline (no sleeps). Fixture data goes through the real
 // readCaptureDir -> buildSnapshot -> buildModel.
+import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,4 +113,33 @@ export async function steppedSamples(addPackets: number[], dir = FIXTURE): Promi
 /** The lines of a frame that show a published port (gutter + container + host:port). */
 export function portLines(frame: string): string[] {
   return frame.split('\n').filter((l) => / (\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]*\]):\d+ /.test(l) && /(tcp|udp) →/.test(l));
+}
+
+/** Every line of the frame fits a cols x rows terminal. */
+export function fits(frame: string, cols: number, rows: number): void {
+  const widths = lineWidths(frame);
+  const widest = Math.max(...widths);
+  assert.ok(widest <= cols, `a line is ${widest} wide on a ${cols}-column terminal:\n${frame}`);
+  assert.ok(widths.length <= rows, `${widths.length} lines on a ${rows}-row terminal`);
+}
+
+/** The line the selection marker is on ('' when none). */
+export const selectedLine = (f: string): string => f.split('\n').find((l) => l.startsWith('>')) ?? '';
+
+/** Overview up with the lab data, web's 0.0.0.0:8080 selected (through the filter). */
+export async function onWeb(inst: Instance): Promise<void> {
+  await waitFor(inst, (f) => f.includes('web') && f.includes('CONTAINER'), 'overview with lab data');
+  inst.stdin.write('/8080');
+  inst.stdin.write(KEYS.enter);
+  await waitFor(inst, (x) => /web\s+0\.0\.0\.0:8080/.test(selectedLine(x)), 'web:8080 selected');
+}
+
+/** The lab capture with an operator's DROP in DOCKER-USER. */
+export async function withOperatorDrop(): Promise<Sample> {
+  const raw = await readCaptureDir(FIXTURE);
+  const text = (raw.files['iptables-save.txt'] ?? '').replace(
+    /^(\[\d+:\d+\] -A DOCKER-USER -j RETURN)$/m,
+    '[3:180] -A DOCKER-USER -s 203.0.113.0/24 -p tcp -m tcp --dport 80 -j DROP\n$1',
+  );
+  return sampleFromCapture({ ...raw, files: { ...raw.files, 'iptables-save.txt': text } });
 }

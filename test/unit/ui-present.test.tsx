@@ -3,14 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { cleanup } from 'ink-testing-library';
-import { readCaptureDir } from '../../src/host/capture-dir.js';
-import { sampleFromCapture } from '../../src/ui/data/sample.js';
 import { diagnosePort } from '../../src/ui/present/diagnose.js';
 import { filterRows, parseFilter } from '../../src/ui/present/filter.js';
 import { bytes, compact, direction, duration, hostPort } from '../../src/ui/present/format.js';
 import type { Row } from '../../src/ui/present/rows.js';
 import { sortRows } from '../../src/ui/present/sort.js';
-import { FIXTURE, fixtureSample, portLines, renderApp, sequenceLoader, waitFor } from './ui-harness.js';
+import { fixtureSample, portLines, renderApp, sequenceLoader, waitFor, withOperatorDrop } from './ui-harness.js';
 
 after(() => cleanup());
 
@@ -78,16 +76,6 @@ describe('sort', () => {
     assert.deepEqual(sortRows(rows, null, false).map((r) => r.key), rows.map((r) => r.key));
   });
 });
-
-/** The lab capture with an operator's DROP in DOCKER-USER. */
-async function withOperatorDrop() {
-  const raw = await readCaptureDir(FIXTURE);
-  const text = (raw.files['iptables-save.txt'] ?? '').replace(
-    /^(\[\d+:\d+\] -A DOCKER-USER -j RETURN)$/m,
-    '[3:180] -A DOCKER-USER -s 203.0.113.0/24 -p tcp -m tcp --dport 80 -j DROP\n$1',
-  );
-  return sampleFromCapture({ ...raw, files: { ...raw.files, 'iptables-save.txt': text } });
-}
 
 describe('diagnosis marker', () => {
   it('an operator DROP on the path is an error; a proxy-only binding a warning; a clean port ok', async () => {

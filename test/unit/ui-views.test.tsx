@@ -5,18 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { cleanup } from 'ink-testing-library';
-import { KEYS, fixtureSample, lineWidths, portLines, renderApp, sequenceLoader, steppedSamples, waitFor, type Instance } from './ui-harness.js';
+import { KEYS, fits, fixtureSample, portLines, renderApp, selectedLine, sequenceLoader, steppedSamples, waitFor, type Instance } from './ui-harness.js';
 
 after(() => cleanup());
 
-function fits(frame: string, cols: number, rows: number): void {
-  const widths = lineWidths(frame);
-  const widest = Math.max(...widths);
-  assert.ok(widest <= cols, `a line is ${widest} wide on a ${cols}-column terminal:\n${frame}`);
-  assert.ok(widths.length <= rows, `${widths.length} lines on a ${rows}-row terminal`);
-}
-
-const selectedLine = (f: string) => f.split('\n').find((l) => l.startsWith('>')) ?? '';
 const ready = (inst: Instance) => waitFor(inst, (f) => f.includes('web') && f.includes('CONTAINER'), 'overview with lab data');
 
 for (const [cols, rows] of [[80, 24], [160, 48]] as const) {
