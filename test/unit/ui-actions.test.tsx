@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { cleanup } from 'ink-testing-library';
+import type { AppProps } from '../../src/ui/app.js';
 import { ACTION_EXIT, ApplyError } from '../../src/apply/transaction.js';
 import { planWhitelist } from '../../src/core/plan/actions.js';
 import type { Plan } from '../../src/core/plan/types.js';
@@ -73,6 +74,15 @@ const config = (f: Fake | null, over: Partial<ActionsConfig> = {}): ActionsConfi
   ...over,
 });
 
+
+/** The app on the lab fixture with a fake action backend, web's 0.0.0.0:8080 selected. */
+async function startOnWeb(cols: number, rows: number, over: Partial<AppProps> = {}) {
+  const s = await fixtureSample();
+  const f = fake(s);
+  const inst = renderApp(sequenceLoader([s]), cols, rows, { actions: config(f), ...over });
+  await onWeb(inst);
+  return { s, f, inst };
+}
 
 /** Type into a field one chunk at a time (as a terminal sends a paste). */
 function type(inst: Instance, text: string): void {
@@ -172,10 +182,7 @@ for (const [cols, rows] of [[80, 24], [160, 48]] as const) {
 
 describe('action dialogs', () => {
   it('n rolls the applied change back now', async () => {
-    const s = await fixtureSample();
-    const f = fake(s);
-    const inst = renderApp(sequenceLoader([s]), 80, 24, { actions: config(f) });
-    await onWeb(inst);
+    const { s, f, inst } = await startOnWeb(80, 24);
     inst.stdin.write('w');
     await waitFor(inst, (x) => x.includes('Allowed sources'), 'dialog');
     type(inst, '198.51.100.10');
@@ -217,10 +224,7 @@ describe('action dialogs', () => {
   });
 
   it('an invalid CIDR is refused inline, naming it, and nothing is planned or applied', async () => {
-    const s = await fixtureSample();
-    const f = fake(s);
-    const inst = renderApp(sequenceLoader([s]), 80, 24, { actions: config(f) });
-    await onWeb(inst);
+    const { f, inst } = await startOnWeb(80, 24);
     inst.stdin.write('w');
     await waitFor(inst, (x) => x.includes('Allowed sources'), 'dialog');
     type(inst, '198.51.100.10 198.51.100.300/32');
@@ -277,10 +281,7 @@ describe('action dialogs', () => {
   });
 
   it('a failed apply says so plainly, and whether the previous state was restored or nothing changed', async () => {
-    const s = await fixtureSample();
-    const f = fake(s);
-    const inst = renderApp(sequenceLoader([s]), 80, 24, { actions: config(f) });
-    await onWeb(inst);
+    const { s, f, inst } = await startOnWeb(80, 24);
     const attempt = async (err: Error, expect: RegExp) => {
       f.failWith = err;
       inst.stdin.write('w');
@@ -319,10 +320,7 @@ describe('action dialogs', () => {
   });
 
   it('ICC: the dialog names the bridge, the containers it cuts and the br_netfilter check', async () => {
-    const s = await fixtureSample();
-    const f = fake(s);
-    const inst = renderApp(sequenceLoader([s]), 160, 48, { actions: config(f) });
-    await onWeb(inst);
+    const { s, inst } = await startOnWeb(160, 48);
     inst.stdin.write('i');
     const d = await waitFor(inst, (x) => x.includes('ICC on docker0'), 'icc dialog');
     fits(d, 160, 48);
@@ -337,10 +335,7 @@ describe('action dialogs', () => {
   });
 
   it('block-proxy: choose loopback or not; undo: pick a journal entry', async () => {
-    const s = await fixtureSample();
-    const f = fake(s);
-    const inst = renderApp(sequenceLoader([s]), 160, 48, { actions: config(f) });
-    await onWeb(inst);
+    const { s, f, inst } = await startOnWeb(160, 48);
     inst.stdin.write('b');
     await waitFor(inst, (x) => x.includes('Block which connections to docker-proxy?'), 'block-proxy dialog');
     inst.stdin.write('j');
@@ -366,10 +361,7 @@ describe('action dialogs', () => {
   });
 
   it('read-only: action keys open nothing and their hints are gone', async () => {
-    const s = await fixtureSample();
-    const f = fake(s);
-    const inst = renderApp(sequenceLoader([s]), 80, 24, { readOnly: true, actions: config(f) });
-    await onWeb(inst);
+    const { f, inst } = await startOnWeb(80, 24, { readOnly: true });
     const footer = (inst.lastFrame() ?? '').split('\n').filter((l) => l.trim()).pop() ?? '';
     assert.doesNotMatch(footer, /w allow|b proxy|i icc|lockdown|undo/);
     assert.match(footer, /e explain/, 'explain changes nothing, so it stays');
