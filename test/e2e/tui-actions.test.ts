@@ -12,7 +12,6 @@
 // the lab and the state dir are removed in after(), whatever happened.
 import assert from 'node:assert/strict';
 import { tmuxPane } from '../helpers/tmux.js';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,9 +24,7 @@ const LAB = 'tact';
 const SESSION = 'pcl-e2e-tui-act';
 const skip = labUnavailableReason();
 
-const sh = (file: string, args: string[], timeoutMs = 60_000) =>
-  execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-const { tmux, screen, keys, literal, waitScreen } = tmuxPane(SESSION);
+const { tmux, keys, literal, waitScreen } = tmuxPane(SESSION);
 
 const selected = (s: string) => s.split('\n').find((l) => l.startsWith('>')) ?? '';
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -26,7 +26,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const sh = (file: string, args: string[], timeoutMs = 60_000) =>
   execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
 const lab = (...args: string[]) => sh('bash', ['scripts/lab', ...args], 300_000);
-const { tmux, screen, keys, literal, waitScreen } = tmuxPane(SESSION);
+const { tmux, keys, literal, waitScreen } = tmuxPane(SESSION);
 
 function command(): string {
   const dist = path.join(ROOT, 'dist/cli.js');

@@ -14,7 +14,7 @@ import type { ActionBackend, ActionsConfig } from '../../src/ui/actions/backend.
 import { flowReducer, parseSources, startFlow } from '../../src/ui/actions/flow.js';
 import type { Sample } from '../../src/ui/data/sample.js';
 import { KEYMAP, commandsFor, hintsFor } from '../../src/ui/keymap.js';
-import { KEYS, fits, fixtureSample, onWeb, renderApp, selectedLine, sequenceLoader, waitFor, type Instance } from './ui-harness.js';
+import { KEYS, fits, fixtureSample, onWeb, renderApp, sequenceLoader, waitFor, type Instance } from './ui-harness.js';
 
 after(() => cleanup());
 
@@ -81,7 +81,7 @@ async function startOnWeb(cols: number, rows: number, over: Partial<AppProps> = 
   const f = fake(s);
   const inst = renderApp(sequenceLoader([s]), cols, rows, { actions: config(f), ...over });
   await onWeb(inst);
-  return { s, f, inst };
+  return { f, inst };
 }
 
 /** Type into a field one chunk at a time (as a terminal sends a paste). */
@@ -182,7 +182,7 @@ for (const [cols, rows] of [[80, 24], [160, 48]] as const) {
 
 describe('action dialogs', () => {
   it('n rolls the applied change back now', async () => {
-    const { s, f, inst } = await startOnWeb(80, 24);
+    const { f, inst } = await startOnWeb(80, 24);
     inst.stdin.write('w');
     await waitFor(inst, (x) => x.includes('Allowed sources'), 'dialog');
     type(inst, '198.51.100.10');
@@ -281,7 +281,7 @@ describe('action dialogs', () => {
   });
 
   it('a failed apply says so plainly, and whether the previous state was restored or nothing changed', async () => {
-    const { s, f, inst } = await startOnWeb(80, 24);
+    const { f, inst } = await startOnWeb(80, 24);
     const attempt = async (err: Error, expect: RegExp) => {
       f.failWith = err;
       inst.stdin.write('w');
@@ -320,7 +320,7 @@ describe('action dialogs', () => {
   });
 
   it('ICC: the dialog names the bridge, the containers it cuts and the br_netfilter check', async () => {
-    const { s, inst } = await startOnWeb(160, 48);
+    const { inst } = await startOnWeb(160, 48);
     inst.stdin.write('i');
     const d = await waitFor(inst, (x) => x.includes('ICC on docker0'), 'icc dialog');
     fits(d, 160, 48);
@@ -335,7 +335,7 @@ describe('action dialogs', () => {
   });
 
   it('block-proxy: choose loopback or not; undo: pick a journal entry', async () => {
-    const { s, f, inst } = await startOnWeb(160, 48);
+    const { f, inst } = await startOnWeb(160, 48);
     inst.stdin.write('b');
     await waitFor(inst, (x) => x.includes('Block which connections to docker-proxy?'), 'block-proxy dialog');
     inst.stdin.write('j');

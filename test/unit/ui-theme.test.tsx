@@ -9,7 +9,6 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Text } from 'ink';
 import { cleanup, render } from 'ink-testing-library';
-import { DEFAULT_THEME_FILE } from '../../src/ui/theme/default.js';
 import { themeJsonSchema } from '../../src/ui/theme/json-schema.js';
 import { BUILTIN_THEME_DIR, DEFAULT_THEME, loadThemeFile, locateTheme, noColorFromEnv, parseThemeText, resolveTheme, userThemeDir, withoutColor } from '../../src/ui/theme/load.js';
 import { ThemeProvider, useThemeState } from '../../src/ui/theme/context.js';
