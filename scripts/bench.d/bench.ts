@@ -1,7 +1,7 @@
 // scripts/bench driver (see the header of scripts/bench). Builds the host,
 // measures, prints one table, tears the host down on every way out.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -260,12 +260,50 @@ async function waitFrame(pred: (s: string) => boolean, timeoutMs: number): Promi
   return null;
 }
 
-function cpuTicks(pid: number): { self: number; children: number } {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+interface ProcStat { ppid: number; comm: string; self: number; children: number }
+
+function procStat(pid: number): ProcStat | null {
+  let f: string;
+  try {
+    f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const comm = f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  // fields after ")" start at 3 (state): utime 14, stime 15, cutime 16, cstime 17
+  // fields after ")" start at 3 (state): ppid 4, utime 14, stime 15, cutime 16, cstime 17
   const n = (i: number) => Number(rest[i - 3]);
-  return { self: n(14) + n(15), children: n(16) + n(17) };
+  return { ppid: n(4), comm, self: n(14) + n(15), children: n(16) + n(17) };
+}
+
+/**
+ * CPU ticks of the TUI. "self" is Portcullis's own processes: the TUI and
+ * its spawner (src/host/spawner.ts, the Node process that starts commands
+ * for it); "children" adds every command they started, finished (cutime)
+ * or still running, so moving the forks into the spawner hides nothing.
+ */
+function cpuTicks(pid: number): { self: number; children: number } {
+  const byParent = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = procStat(Number(d));
+    if (!st) continue;
+    const l = byParent.get(st.ppid);
+    if (l) l.push(Number(d));
+    else byParent.set(st.ppid, [Number(d)]);
+  }
+  let self = 0;
+  let children = 0;
+  const walk = (p: number, ours: boolean) => {
+    const st = procStat(p);
+    if (!st) return;
+    if (ours) self += st.self;
+    else children += st.self;
+    children += st.children;
+    for (const c of byParent.get(p) ?? []) walk(c, ours && st.comm === 'node' && procStat(c)?.comm === 'node');
+  };
+  walk(pid, true);
+  return { self, children };
 }
 const HZ = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -279,9 +317,24 @@ async function idleCpu(pid: number, seconds: number): Promise<{ self: number; wi
   return { self: 100 * self, withChildren: (100 * (b.self + b.children - a.self - a.children)) / HZ / wall };
 }
 
+function vmHwmOf(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Peak RSS of the TUI plus its spawner's (the two Node processes; a sum of peaks, so an upper bound). */
 function vmHwm(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  let total = vmHwmOf(pid);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = procStat(Number(d));
+    if (st && st.ppid === pid && st.comm === 'node') total += vmHwmOf(Number(d));
+  }
+  return total;
 }
 
 /** The row the selection marker is on. */
@@ -494,7 +547,7 @@ async function main(): Promise<void> {
   row('3e TUI CPU, large host, 1 s, traffic + keys', big1.busy ? `${big1.busy.self.toFixed(2)} %` : 'n/a', big1.busy ? `with child processes ${big1.busy.withChildren.toFixed(2)} % (while figure 7 ran)` : '', '');
   row('3f watch -n1 iptables -nvL, large host', watch ? `${watch.self.toFixed(2)} %` : 'n/a', watch ? `with child processes ${watch.withChildren.toFixed(2)} %` : '', '');
   const rss = Math.max(big1.rss, big2.rss);
-  row('4 peak RSS of the TUI, large host', Number.isFinite(rss) ? `${Math.round(rss)} MB` : 'n/a', 'VmHWM', `<= 150 MB${verdict(Number.isFinite(rss) ? rss <= 150 : null)}`);
+  row('4 peak RSS of the TUI, large host', Number.isFinite(rss) ? `${Math.round(rss)} MB` : 'n/a', 'VmHWM of the TUI + its spawner', `<= 150 MB${verdict(Number.isFinite(rss) ? rss <= 150 : null)}`);
   const ff = [big1.firstFrame, big2.firstFrame].filter((x): x is number => x !== null);
   row('5 first frame, large host', ff.length ? ms(median(ff)) : 'no frame', `process start -> overview in capture-pane (demo: ${ms(median([demo1.firstFrame, demo2.firstFrame].filter((x): x is number => x !== null)))})`, `<= 1000 ms${verdict(ff.length ? median(ff) <= 1000 : false)}`);
   if (typeof wl === 'string') row('6 whitelist plan+apply+verify', wl, '', '<= 150 ms');

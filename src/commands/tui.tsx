@@ -10,6 +10,8 @@ import { sshClientOf } from '../apply/state.js';
 import { watchEvents } from '../host/docker-api.js';
 import { RefreshEngine } from '../host/refresh.js';
 import { watchConntrack } from '../host/sources/conntrack.js';
+import { setSpawner } from '../host/runner.js';
+import { SpawnerClient } from '../host/spawner-client.js';
 import { App } from '../ui/app.js';
 import type { ActionsConfig } from '../ui/actions/backend.js';
 import { PREVIEW_ONLY } from '../ui/actions/backend.js';
@@ -133,6 +135,10 @@ export async function runTui(opts: TuiOptions): Promise<void> {
   const theme = await startTheme(opts.theme);
   const actions = actionsConfig(opts);
   const flags: SourceFlags = { netns: opts.netns, dockerHost: opts.dockerHost, from: opts.from };
+  // Every refresh starts two or three commands; from a TUI holding a big
+  // model each fork costs milliseconds of main thread, so a small spawner
+  // process starts them (src/host/spawner.ts). It ends with us.
+  if (opts.from === undefined) setSpawner(new SpawnerClient());
   const live = opts.from === undefined ? liveSource(flags, Math.round(intervalS * 1000)) : null;
   const load: Loader = live ? live.load : async () => sampleFromCapture(await readSource(flags));
   const feeds = live ? live.feeds : undefined;

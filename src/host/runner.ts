@@ -9,6 +9,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
+import type { SpawnerClient } from './spawner-client.js';
 
 export type RunErrorKind = 'not-found' | 'permission' | 'timeout' | 'aborted' | 'exit';
 
@@ -273,6 +274,60 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   }
 
   const [file, ...args] = full as [string, ...string[]];
+  let result: Outcome;
+  if (spawner !== null && spawner.alive && opts.input === undefined) {
+    const o = await spawner.run(file, args, { timeoutMs, maxBuffer: MAX_BUFFER, signal: opts.signal });
+    // Gone mid-run: the command's fate is unknown, so it is not run again
+    // here (it may have had effects); the caller sees a failed run, and the
+    // next one is started directly.
+    if (o === null) throw new RunError({ kind: 'exit', argv, message: `${base}: the spawner process ended while it ran`, durationMs: elapsed() });
+    const h = o.header;
+    result = { stdout: o.stdout, stderr: o.stderr, exitCode: h.exitCode ?? undefined, signal: h.signal, code: h.code ?? undefined, isMaxBuffer: h.maxBuffer, stopReason: h.stopReason };
+  } else result = await runDirect(file, args, opts, timeoutMs);
+  const { stdout, stderr, stopReason } = result;
+  const durationMs = elapsed();
+  const common = { argv, stdout, stderr, durationMs, exitCode: result.exitCode ?? null };
+
+  if (stopReason === 'timeout') {
+    throw new RunError({ ...common, kind: 'timeout', message: `${base}: timed out after ${fmtSeconds(timeoutMs)}` });
+  }
+  if (stopReason === 'aborted') {
+    throw new RunError({ ...common, kind: 'aborted', message: `${base}: aborted` });
+  }
+  const code = result.code;
+  if (code === 'ENOENT') throw notFoundError(argv, argv[0] ?? base);
+  if (code === 'EACCES') {
+    throw new RunError({ ...common, kind: 'permission', message: `${base}: permission denied (cannot execute)` });
+  }
+  if (result.isMaxBuffer) {
+    throw new RunError({ ...common, kind: 'exit', message: `${base}: output larger than ${MAX_BUFFER} bytes` });
+  }
+  if (result.exitCode === undefined) {
+    const sig = result.signal ?? 'unknown signal';
+    throw new RunError({ ...common, kind: 'exit', message: `${base}: killed by ${sig}` });
+  }
+  const exitCode = result.exitCode;
+  if (exitCode !== 0 && !(opts.allowExitCodes ?? []).includes(exitCode)) {
+    throw classifyExit(argv, base, opts.netns, exitCode, stderr, stdout, durationMs);
+  }
+  return { stdout, stderr, exitCode, durationMs };
+}
+
+/** How a command ended, whichever process started it. */
+interface Outcome {
+  stdout: string;
+  stderr: string;
+  /** undefined when it did not exit on its own (a signal, or it never started). */
+  exitCode: number | undefined;
+  signal: string | null;
+  /** errno code when it could not be started (ENOENT, EACCES). */
+  code: string | undefined;
+  isMaxBuffer: boolean;
+  stopReason: 'timeout' | 'aborted' | null;
+}
+
+/** Start the command from this process (execa), with the time limit and abort signal. */
+async function runDirect(file: string, args: string[], opts: RunOptions, timeoutMs: number): Promise<Outcome> {
   const child = execa(file, args, {
     shell: false,
     reject: false,
@@ -319,35 +374,25 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   }
   // Leftovers of the group (a background child that kept running) go too.
   if (stopReason) killGroup(child.pid, 'SIGKILL');
+  return {
+    stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    exitCode: result.exitCode,
+    signal: result.signal ?? null,
+    code: (result as { code?: string }).code,
+    isMaxBuffer: result.isMaxBuffer,
+    stopReason,
+  };
+}
 
-  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-  const durationMs = elapsed();
-  const common = { argv, stdout, stderr, durationMs, exitCode: result.exitCode ?? null };
+/**
+ * When set (the TUI sets it), commands without stdin input are started by the
+ * spawner process (spawner.ts says why); unset, or once it is gone, here.
+ */
+let spawner: SpawnerClient | null = null;
 
-  if (stopReason === 'timeout') {
-    throw new RunError({ ...common, kind: 'timeout', message: `${base}: timed out after ${fmtSeconds(timeoutMs)}` });
-  }
-  if (stopReason === 'aborted') {
-    throw new RunError({ ...common, kind: 'aborted', message: `${base}: aborted` });
-  }
-  const code = (result as { code?: string }).code;
-  if (code === 'ENOENT') throw notFoundError(argv, argv[0] ?? base);
-  if (code === 'EACCES') {
-    throw new RunError({ ...common, kind: 'permission', message: `${base}: permission denied (cannot execute)` });
-  }
-  if (result.isMaxBuffer) {
-    throw new RunError({ ...common, kind: 'exit', message: `${base}: output larger than ${MAX_BUFFER} bytes` });
-  }
-  if (result.exitCode === undefined) {
-    const sig = result.signal ?? 'unknown signal';
-    throw new RunError({ ...common, kind: 'exit', message: `${base}: killed by ${sig}` });
-  }
-  const exitCode = result.exitCode;
-  if (exitCode !== 0 && !(opts.allowExitCodes ?? []).includes(exitCode)) {
-    throw classifyExit(argv, base, opts.netns, exitCode, stderr, stdout, durationMs);
-  }
-  return { stdout, stderr, exitCode, durationMs };
+export function setSpawner(s: SpawnerClient | null): void {
+  spawner = s;
 }
 
 function fmtSeconds(ms: number): string {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { run, RunError, spawnStream, isValidNetnsName } from '../../src/host/runner.js';
+import { run, RunError, setSpawner, spawnStream, isValidNetnsName } from '../../src/host/runner.js';
+import { SpawnerClient } from '../../src/host/spawner-client.js';
 
 const isRoot = process.getuid?.() === 0;
 const NOT_ROOT = isRoot ? false : 'needs root (network namespaces); run the integration tests as root';
@@ -29,7 +30,22 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('run', () => {
+// Every run() case holds both ways a command is started: from this process,
+// and through the spawner process the TUI uses (src/host/spawner.ts).
+for (const mode of ['direct', 'spawner'] as const) {
+const viaSpawner = () => {
+  let sp: SpawnerClient | null = null;
+  before(() => {
+    if (mode === 'spawner') setSpawner((sp = new SpawnerClient()));
+  });
+  after(() => {
+    setSpawner(null);
+    sp?.close();
+  });
+};
+
+describe(`run (${mode})`, () => {
+  viaSpawner();
   it('returns stdout exactly (final newline kept), stderr, exit code and duration', async () => {
     const r = await run(['sh', '-c', 'printf "a\\nb\\n"; echo oops >&2']);
     assert.equal(r.stdout, 'a\nb\n');
@@ -129,7 +145,8 @@ describe('run', () => {
   });
 });
 
-describe('run in a network namespace', { skip: NOT_ROOT }, () => {
+describe(`run in a network namespace (${mode})`, { skip: NOT_ROOT }, () => {
+  viaSpawner();
   before(async () => {
     await run(['ip', 'netns', 'add', NS]);
     // a veth pair (the dummy module may be missing); both ends stay in NS
@@ -167,6 +184,64 @@ describe('run in a network namespace', { skip: NOT_ROOT }, () => {
 
   it('times out inside a namespace too', async () => {
     await rejectsWith(run(['sleep', '30'], { netns: NS, timeoutMs: 200 }), (e) => assert.equal(e.kind, 'timeout'));
+  });
+});
+}
+
+describe('the spawner', () => {
+  it('starts the commands itself: their parent is the spawner, not this process', async () => {
+    const sp = new SpawnerClient();
+    setSpawner(sp);
+    try {
+      const r = await run(['sh', '-c', 'echo $PPID']);
+      assert.equal(Number(r.stdout.trim()), sp.pid);
+      assert.notEqual(sp.pid, process.pid);
+    } finally {
+      setSpawner(null);
+      sp.close();
+    }
+  });
+
+  it('when it dies mid-run the run fails (not run twice) and the next one starts here', async () => {
+    const sp = new SpawnerClient();
+    setSpawner(sp);
+    try {
+      const pending = run(['sleep', '30']);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(sp.pid!, 'SIGKILL');
+      await rejectsWith(pending, (e) => assert.match(e.message, /^sleep: the spawner process ended while it ran$/));
+      assert.equal(sp.alive, false);
+      const r = await run(['sh', '-c', 'echo $PPID']);
+      assert.equal(Number(r.stdout.trim()), process.pid);
+    } finally {
+      setSpawner(null);
+      sp.close();
+    }
+  });
+
+  it('ends with its client and kills what it still runs', async () => {
+    const sp = new SpawnerClient();
+    setSpawner(sp);
+    const spPid = sp.pid!;
+    const out = run(['sh', '-c', 'echo $$; exec sleep 30']).catch((e: unknown) => e);
+    // The sleep's pid: wait until the spawner's child shows up.
+    let child = 0;
+    for (let i = 0; i < 100 && child === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        const kids = readFileSync(`/proc/${spPid}/task/${spPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        child = kids[0] ?? 0;
+      } catch {
+        /* not yet */
+      }
+    }
+    assert.ok(child > 0, 'the command started under the spawner');
+    setSpawner(null);
+    sp.close();
+    await out;
+    for (let i = 0; i < 50 && (alive(child) || alive(spPid)); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(child), false, 'the running command was killed');
+    assert.equal(alive(spPid), false, 'the spawner exited');
   });
 });
 
