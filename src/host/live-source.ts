@@ -10,7 +10,7 @@ import { readConntrack } from './sources/conntrack.js';
 import { readContainerIfaces } from './sources/container-ifaces.js';
 import { readDockerSource } from './sources/docker.js';
 import { readDockerProxies } from './sources/docker-proxy.js';
-import { readIptables } from './sources/iptables.js';
+import { readIptables, type DumpCache } from './sources/iptables.js';
 import { readLinks } from './sources/links.js';
 import { readSysctl } from './sources/sysctl.js';
 
@@ -43,6 +43,8 @@ export interface LiveOptions {
   /** Per-command / per-request time limit (ms). Default 10 s. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Last iptables dumps, for a caller that reads every tick (see DumpCache). */
+  dumpCache?: DumpCache;
 }
 
 export interface LiveRead {
@@ -90,7 +92,7 @@ export async function readLiveDetailed(opts: LiveOptions = {}): Promise<LiveRead
     wanted('iptables') || wanted('iptables-legacy')
       ? (() => {
           const files = [...(wanted('iptables') ? SOURCE_FILES.iptables : []), ...(wanted('iptables-legacy') ? SOURCE_FILES['iptables-legacy'] : [])];
-          return guard(files, () => readIptables({ ...common, files }));
+          return guard(files, () => readIptables({ ...common, files, dumpCache: opts.dumpCache }));
         })()
       : none(),
     wanted('conntrack') ? guard(['conntrack.txt'], () => readConntrack(common)) : none(),

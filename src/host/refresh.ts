@@ -27,6 +27,7 @@ import { IncrementalBuilder, type BuildResult } from '../core/refresh/model.js';
 import { CAPTURE_FILES, type CaptureFile, type RawCapture } from '../core/types.js';
 import { watchEvents } from './docker-api.js';
 import { readLiveDetailed, SOURCE_FILES, type LiveOptions, type LiveRead, type LiveSourceName } from './live-source.js';
+import type { DumpCache } from './sources/iptables.js';
 import { watchConntrack } from './sources/conntrack.js';
 
 export interface RefreshOptions {
@@ -75,6 +76,8 @@ export class RefreshEngine {
   readonly table = new FlowTable();
   readonly builder = new IncrementalBuilder();
   private files: RawCapture['files'] = {};
+  /** Last iptables dumps: an unchanged one is not sent back by the spawner (DumpCache). */
+  private readonly dumps: DumpCache = new Map();
   private unavailable: RawCapture['meta']['unavailable'] = {};
   /** Notes of the last read of the sources not read every tick. */
   private stickyNotes: string[] = [];
@@ -146,7 +149,7 @@ export class RefreshEngine {
     this.hostDirty = false;
     let read;
     try {
-      read = await (this.opts.read ?? readLiveDetailed)({ netns: this.opts.netns, dockerHost: this.opts.dockerHost, timeoutMs: this.opts.timeoutMs, signal, only: sources });
+      read = await (this.opts.read ?? readLiveDetailed)({ netns: this.opts.netns, dockerHost: this.opts.dockerHost, timeoutMs: this.opts.timeoutMs, signal, only: sources, dumpCache: this.dumps });
     } catch (e) {
       this.resyncing = false;
       if (dockerWasDirty) this.dockerDirty = true;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { SpawnerClient } from './spawner-client.js';
+import { outputDigest } from './spawner-protocol.js';
 
 export type RunErrorKind = 'not-found' | 'permission' | 'timeout' | 'aborted' | 'exit';
 
@@ -23,6 +24,11 @@ export interface RunOptions {
   input?: string;
   /** Exit codes other than 0 that count as success. */
   allowExitCodes?: number[];
+  /**
+   * Digest the output (spawner-protocol.ts outputDigest: `#` lines left out)
+   * and, when it equals `previous`, answer `unchanged` without the output.
+   */
+  digest?: { previous: string | null };
 }
 
 export interface RunResult {
@@ -30,6 +36,10 @@ export interface RunResult {
   stderr: string;
   exitCode: number;
   durationMs: number;
+  /** With RunOptions.digest: the output's digest. */
+  digest?: string;
+  /** With RunOptions.digest: it equalled `previous`, and stdout is '' (not sent). */
+  unchanged?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -276,14 +286,25 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   const [file, ...args] = full as [string, ...string[]];
   let result: Outcome;
   if (spawner !== null && spawner.alive && opts.input === undefined) {
-    const o = await spawner.run(file, args, { timeoutMs, maxBuffer: MAX_BUFFER, signal: opts.signal });
+    const o = await spawner.run(file, args, { timeoutMs, maxBuffer: MAX_BUFFER, signal: opts.signal, ...(opts.digest ? { digest: opts.digest } : {}) });
     // Gone mid-run: the command's fate is unknown, so it is not run again
     // here (it may have had effects); the caller sees a failed run, and the
     // next one is started directly.
     if (o === null) throw new RunError({ kind: 'exit', argv, message: `${base}: the spawner process ended while it ran`, durationMs: elapsed() });
     const h = o.header;
     result = { stdout: o.stdout, stderr: o.stderr, exitCode: h.exitCode ?? undefined, signal: h.signal, code: h.code ?? undefined, isMaxBuffer: h.maxBuffer, stopReason: h.stopReason };
-  } else result = await runDirect(file, args, opts, timeoutMs);
+    if (h.digest !== undefined) {
+      result.digest = h.digest;
+      result.unchanged = h.unchanged === true;
+    }
+  } else {
+    result = await runDirect(file, args, opts, timeoutMs);
+    if (opts.digest && result.code === undefined && !result.isMaxBuffer) {
+      result.digest = outputDigest(Buffer.from(result.stdout, 'utf8'));
+      result.unchanged = result.digest === opts.digest.previous;
+      if (result.unchanged) result.stdout = '';
+    }
+  }
   const { stdout, stderr, stopReason } = result;
   const durationMs = elapsed();
   const common = { argv, stdout, stderr, durationMs, exitCode: result.exitCode ?? null };
@@ -310,7 +331,7 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   if (exitCode !== 0 && !(opts.allowExitCodes ?? []).includes(exitCode)) {
     throw classifyExit(argv, base, opts.netns, exitCode, stderr, stdout, durationMs);
   }
-  return { stdout, stderr, exitCode, durationMs };
+  return { stdout, stderr, exitCode, durationMs, ...(result.digest !== undefined ? { digest: result.digest, unchanged: result.unchanged === true } : {}) };
 }
 
 /** How a command ended, whichever process started it. */
@@ -324,6 +345,8 @@ interface Outcome {
   code: string | undefined;
   isMaxBuffer: boolean;
   stopReason: 'timeout' | 'aborted' | null;
+  digest?: string;
+  unchanged?: boolean;
 }
 
 /** Start the command from this process (execa), with the time limit and abort signal. */

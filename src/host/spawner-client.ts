@@ -19,6 +19,7 @@ const SCRIPT = fileURLToPath(new URL(BUNDLED ? './host/spawner.js' : `./spawner$
 export interface SpawnerRun {
   timeoutMs: number;
   maxBuffer: number;
+  digest?: { previous: string | null };
   signal?: AbortSignal;
 }
 
@@ -67,7 +68,7 @@ export class SpawnerClient {
         resolve(o);
       });
       this.busy();
-      this.write({ op: 'run', id, file, args, timeoutMs: opts.timeoutMs, maxBuffer: opts.maxBuffer });
+      this.write({ op: 'run', id, file, args, timeoutMs: opts.timeoutMs, maxBuffer: opts.maxBuffer, ...(opts.digest ? { digest: opts.digest } : {}) });
     });
   }
 

@@ -2,7 +2,9 @@
 // Requests are JSON lines (small); a finished command comes back as one
 // binary frame so megabytes of output are not escaped into JSON:
 //   [uint32 BE header length][header JSON][stdout bytes][stderr bytes]
-// This file imports nothing so the spawner stays a small, fast-loading process.
+// This file imports only node:crypto so the spawner stays a small, fast-loading process.
+
+import { createHash } from 'node:crypto';
 
 export interface RunRequest {
   op: 'run';
@@ -12,6 +14,8 @@ export interface RunRequest {
   args: string[];
   timeoutMs: number;
   maxBuffer: number;
+  /** Digest the output (outputDigest); when it equals `previous`, send no output back. */
+  digest?: { previous: string | null };
 }
 
 /** Stop a running request; it then ends with stopReason 'aborted'. */
@@ -34,6 +38,36 @@ export interface RunOutcomeHeader {
   maxBuffer: boolean;
   stdoutBytes: number;
   stderrBytes: number;
+  /** outputDigest of stdout when the request asked for it. */
+  digest?: string;
+  /** It equalled the request's `previous`: stdout was not sent. */
+  unchanged?: boolean;
+}
+
+/**
+ * SHA-1 of the output without its lines that start with `#`: iptables-save
+ * writes its date there, so two dumps of an unchanged ruleset (counters
+ * included) have the same digest. Spans between comment lines are hashed
+ * whole, not line by line (20,000 rules).
+ */
+export function outputDigest(b: Buffer): string {
+  const h = createHash('sha1');
+  const len = b.length;
+  let from = 0; // always the start of a line
+  while (from < len) {
+    let c = b[from] === 35 /* # */ ? from : b.indexOf('\n#', from);
+    if (c < 0) {
+      h.update(b.subarray(from));
+      break;
+    }
+    if (c !== from) {
+      c += 1; // the comment line starts after the newline
+      h.update(b.subarray(from, c));
+    }
+    const e = b.indexOf(10, c);
+    from = e < 0 ? len : e + 1;
+  }
+  return h.digest('hex');
 }
 
 export function encodeOutcome(h: RunOutcomeHeader, stdout: Buffer[], stderr: Buffer[]): Buffer[] {

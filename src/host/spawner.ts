@@ -15,7 +15,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { encodeOutcome, type RunOutcomeHeader, type RunRequest, type SpawnerRequest } from './spawner-protocol.js';
+import { encodeOutcome, outputDigest, type RunOutcomeHeader, type RunRequest, type SpawnerRequest } from './spawner-protocol.js';
 
 /** Same grace as runner.ts between SIGTERM and SIGKILL, and before cutting pipes. */
 const KILL_GRACE_MS = 1_000;
@@ -99,8 +99,18 @@ function start(req: RunRequest): void {
     for (const t of timers) clearTimeout(t);
     running.delete(req.id);
     if (stopReason) killGroup(child.pid, 'SIGKILL'); // leftovers of the group
-    const stdout = maxBuffer ? [] : out;
+    let stdout = maxBuffer ? [] : out;
     const stderr = err;
+    // An unchanged dump (the usual idle tick) is not sent back at all: the
+    // TUI then neither copies nor decodes 2 MB it would throw away.
+    let digest: string | undefined;
+    let unchanged = false;
+    if (req.digest && !maxBuffer && errorCode === null) {
+      const whole = Buffer.concat(stdout);
+      digest = outputDigest(whole);
+      unchanged = digest === req.digest.previous;
+      stdout = unchanged ? [] : [whole];
+    }
     send(
       {
         id: req.id,
@@ -112,6 +122,7 @@ function start(req: RunRequest): void {
         maxBuffer,
         stdoutBytes: stdout.reduce((n, b) => n + b.length, 0),
         stderrBytes: stderr.reduce((n, b) => n + b.length, 0),
+        ...(digest !== undefined ? { digest, unchanged } : {}),
       },
       stdout,
       stderr,

@@ -136,6 +136,21 @@ describe(`run (${mode})`, () => {
     assert.equal(r.stdout.length, 500_000 * 41);
   });
 
+  it('with a digest, an output equal but for its # lines comes back unchanged and empty', async () => {
+    const dump = (n: number) => ['sh', '-c', `echo "# Generated on $(date +%N)"; echo ':INPUT ACCEPT [${n}:0]'; echo COMMIT`];
+    const a = await run(dump(1), { digest: { previous: null } });
+    assert.equal(a.unchanged, false);
+    assert.match(a.stdout, /^# Generated on \d+\n:INPUT ACCEPT \[1:0\]\nCOMMIT\n$/);
+    const b = await run(dump(1), { digest: { previous: a.digest! } });
+    assert.equal(b.unchanged, true);
+    assert.equal(b.stdout, '');
+    assert.equal(b.digest, a.digest);
+    const c = await run(dump(2), { digest: { previous: a.digest! } });
+    assert.equal(c.unchanged, false);
+    assert.match(c.stdout, /\[2:0\]/);
+    assert.equal((await run(['true'])).digest, undefined, 'no digest unless asked');
+  });
+
   it('validates namespace names before running anything', async () => {
     for (const bad of ['', '..', '.', 'a/b', 'x y', '$(id)', 'a'.repeat(65)]) {
       assert.equal(isValidNetnsName(bad), false, bad);
