@@ -756,6 +756,17 @@ function fastEntry(s: string, start: number, end: number, sh: Shared): Flow | nu
  */
 export function parseConntrack(text: string, source = 'conntrack.txt'): { flows: Flow[]; issues: ParseIssue[] } {
   const flows: Flow[] = [];
+  const issues = eachConntrackFlow(text, source, (f) => flows.push(f));
+  return { flows, issues };
+}
+
+/**
+ * parseConntrack without the list: each flow goes to onFlow, in order, and is
+ * not kept. For a caller that only counts flows (the one-shot `status` on a
+ * 100k-entry table): flows nobody holds on to die young, which is what keeps
+ * the garbage collector out of it. Returns the issues parseConntrack gives.
+ */
+export function eachConntrackFlow(text: string, source: string, onFlow: (f: Flow) => void): ParseIssue[] {
   const issues: ParseIssue[] = [];
   const bounds = new Int32Array(2 * MAX_TOKENS);
   const sh = newShared(1024, 1 << 22);
@@ -770,7 +781,7 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
     pos = end + 1;
     const fast = fastEntry(text, start, end, sh);
     if (fast !== null) {
-      flows.push(fast);
+      onFlow(fast);
       continue;
     }
     const n = tokenBounds(text, start, end, bounds);
@@ -780,9 +791,9 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
     const res = n < 0 ? `more than ${MAX_TOKENS} fields` : parseEntry(text, bounds, n, 0, false, sh);
     if (typeof res === 'string') {
       issues.push({ source, line: lineNo, text: cutText(text.slice(start, Math.min(end, start + 1000)).trim()), message: res });
-    } else flows.push(res);
+    } else onFlow(res);
   }
-  return { flows, issues };
+  return issues;
 }
 
 /** Token bounds reused by parseConntrackEvent (synchronous, so never shared). */
