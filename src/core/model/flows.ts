@@ -5,6 +5,7 @@
 import type { Flow } from '../types.js';
 import { isAnyAddr, normalizeAddr } from '../net/addr.js';
 import { isIPv4Text } from '../parse/conntrack.js';
+import type { FlowCounts } from '../parse/conntrack-count.js';
 import type { PublishedPort } from './types.js';
 
 /**
@@ -50,6 +51,22 @@ function sameAddr(a: string, b: string): boolean {
   return normalizeAddr(a) === normalizeAddr(b);
 }
 
+/**
+ * Whether a flow belongs to port p, given the flow's join key (the only
+ * fields of a flow this looks at: the per-port lists and the one-shot counts
+ * both decide with this, so they cannot drift apart). The caller has already
+ * matched proto and original dport to p's proto and host port; `anyHost` is
+ * isAnyAddr(p.hostIp).
+ */
+export function flowOfPort(p: PublishedPort, anyHost: boolean, family: number, origDst: string, replySrc: string, replySport: number | null): boolean {
+  if (family !== p.family) return false;
+  if (!anyHost && !sameAddr(origDst, p.hostIp)) return false;
+  // The port comparisons first: they are cheap and decide most flows.
+  const dnated = p.containerIp !== '' && replySport === p.containerPort && sameAddr(replySrc, p.containerIp);
+  const toProxy = p.proxy && replySport === p.hostPort && sameAddr(replySrc, origDst);
+  return dnated || toProxy;
+}
+
 export function flowsOfPort(p: PublishedPort, idx: ReadonlyMap<string, Flow[]>): Flow[] {
   const candidates = idx.get(`${p.proto}/${p.hostPort}`);
   const out: Flow[] = [];
@@ -57,14 +74,26 @@ export function flowsOfPort(p: PublishedPort, idx: ReadonlyMap<string, Flow[]>):
   const anyHost = isAnyAddr(p.hostIp);
   for (let i = 0; i < candidates.length; i++) {
     const f = candidates[i]!;
-    if (f.family !== p.family) continue;
-    if (!anyHost && !sameAddr(f.orig.dst, p.hostIp)) continue;
-    // The port comparisons first: they are cheap and decide most flows.
-    const dnated = p.containerIp !== '' && f.reply.sport === p.containerPort && sameAddr(f.reply.src, p.containerIp);
-    const toProxy = p.proxy && f.reply.sport === p.hostPort && sameAddr(f.reply.src, f.orig.dst);
-    if (dnated || toProxy) out.push(f);
+    if (flowOfPort(p, anyHost, f.family, f.orig.dst, f.reply.src, f.reply.sport)) out.push(f);
   }
   return out;
+}
+
+/**
+ * proto -> host port -> indices of the ports with that (proto, host port), in
+ * port order (the pairs of indexFlows' bucket keys `${proto}/${port}`).
+ */
+function portsByProtoPort(ports: readonly PublishedPort[]): Map<string, Map<number, number[]>> {
+  const byProto = new Map<string, Map<number, number[]>>();
+  for (let k = 0; k < ports.length; k++) {
+    const p = ports[k]!;
+    let m = byProto.get(p.proto);
+    if (!m) byProto.set(p.proto, (m = new Map()));
+    const l = m.get(p.hostPort);
+    if (l) l.push(k);
+    else m.set(p.hostPort, [k]);
+  }
+  return byProto;
 }
 
 /**
@@ -75,17 +104,7 @@ export function flowsOfPort(p: PublishedPort, idx: ReadonlyMap<string, Flow[]>):
  */
 export function flowsOfPorts(ports: readonly PublishedPort[], flows: readonly Flow[]): Flow[][] {
   const out: Flow[][] = ports.map(() => []);
-  // proto -> host port -> indices of the ports of that bucket, in port order
-  // (a bucket key is `${proto}/${port}`: the same pairs, see indexFlows).
-  const byProto = new Map<string, Map<number, number[]>>();
-  for (let k = 0; k < ports.length; k++) {
-    const p = ports[k]!;
-    let m = byProto.get(p.proto);
-    if (!m) byProto.set(p.proto, (m = new Map()));
-    const l = m.get(p.hostPort);
-    if (l) l.push(k);
-    else m.set(p.hostPort, [k]);
-  }
+  const byProto = portsByProtoPort(ports);
   const anyHost = ports.map((p) => isAnyAddr(p.hostIp));
   let lastProto: string | null = null;
   let lastMap: Map<number, number[]> | undefined;
@@ -101,12 +120,29 @@ export function flowsOfPorts(ports: readonly PublishedPort[], flows: readonly Fl
     if (ks === undefined) continue;
     for (let j = 0; j < ks.length; j++) {
       const k = ks[j]!;
-      const p = ports[k]!;
-      if (f.family !== p.family) continue;
-      if (!anyHost[k] && !sameAddr(f.orig.dst, p.hostIp)) continue;
-      const dnated = p.containerIp !== '' && f.reply.sport === p.containerPort && sameAddr(f.reply.src, p.containerIp);
-      const toProxy = p.proxy && f.reply.sport === p.hostPort && sameAddr(f.reply.src, f.orig.dst);
-      if (dnated || toProxy) out[k]!.push(f);
+      if (flowOfPort(ports[k]!, anyHost[k]!, f.family, f.orig.dst, f.reply.src, f.reply.sport)) out[k]!.push(f);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- counts
+//
+// The one-shot `status` shows flows only as numbers (per port and in all):
+// it counts flows by join key as they are parsed (parse/conntrack-count.ts,
+// a few thousand keys for 100k flows) and tests each key once here.
+
+/** flowsOfPorts(ports, flows).map((l) => l.length) from the flows' counts by join key. */
+export function countFlowsOfPorts(ports: readonly PublishedPort[], counts: FlowCounts): number[] {
+  const out: number[] = ports.map(() => 0);
+  const byProto = portsByProtoPort(ports);
+  const anyHost = ports.map((p) => isAnyAddr(p.hostIp));
+  for (const e of counts.keys) {
+    const ks = byProto.get(e.proto)?.get(e.origDport);
+    if (ks === undefined) continue;
+    for (let j = 0; j < ks.length; j++) {
+      const k = ks[j]!;
+      if (flowOfPort(ports[k]!, anyHost[k]!, e.family, e.origDst, e.replySrc, e.replySport)) out[k]! += e.count;
     }
   }
   return out;
