@@ -28,14 +28,21 @@ export interface SnapshotParsers {
   parse<T>(file: CaptureFile, text: string, parse: Parser<T>): T & { issues: ParseIssue[] };
   /** Flows from elsewhere (a FlowTable); conntrack.txt is then not parsed. */
   flows?: Flow[] | null;
+  /**
+   * conntrack.txt parsed elsewhere, its flows counted rather than kept (the
+   * one-shot status, src/commands/status.ts): the snapshot then has no flows
+   * (null) and these parse issues in conntrack.txt's place among the issues.
+   */
+  conntrackIssues?: readonly ParseIssue[];
 }
 
-const PLAIN: SnapshotParsers = {
+/** Every source parsed from its text, nothing memoised. */
+export const PLAIN_PARSERS: SnapshotParsers = {
   ruleset: (file, text, family, backend) => parseIptablesSave(text, { family, backend, source: file }),
   parse: (file, text, parse) => parse(text, file),
 };
 
-export function buildSnapshot(raw: RawCapture, parsers: SnapshotParsers = PLAIN): Snapshot {
+export function buildSnapshot(raw: RawCapture, parsers: SnapshotParsers = PLAIN_PARSERS): Snapshot {
   const issues: ParseIssue[] = [];
   const rulesets: Ruleset[] = [];
   for (const { file, family, backend } of RULESET_FILES) {
@@ -54,7 +61,12 @@ export function buildSnapshot(raw: RawCapture, parsers: SnapshotParsers = PLAIN)
     return out;
   };
 
-  const flows = parsers.flows !== undefined ? parsers.flows : (take('conntrack.txt', parseConntrack)?.flows ?? null);
+  let flows: Flow[] | null;
+  if (parsers.flows !== undefined) flows = parsers.flows;
+  else if (parsers.conntrackIssues !== undefined) {
+    flows = null;
+    for (const i of parsers.conntrackIssues) issues.push(i);
+  } else flows = take('conntrack.txt', parseConntrack)?.flows ?? null;
   const links = take('ip-link.json', parseIpLink);
   const addrs = take('ip-addr.json', parseIpAddr);
   const containers = take('containers.json', parseContainers);

@@ -49,6 +49,21 @@ export interface StatusJson {
   issues: Array<{ source: string; line: number; message: string; text: string }>;
 }
 
+/**
+ * Flow numbers in place of the model's flow lists, for a model built without
+ * them (the one-shot status counts flows by join key: model/flows.ts
+ * countFlowsOfPorts): all flows, and per port in m.published's order.
+ */
+export interface FlowNumbers {
+  total: number;
+  ports: readonly number[];
+}
+
+/** The numbers the model's own flow lists give. */
+export function flowNumbersOf(m: HostModel): FlowNumbers {
+  return { total: m.flows.length, ports: m.published.map((p) => p.flows.length) };
+}
+
 function pathJson(p: PathRule) {
   const r = p.ref.rule;
   return {
@@ -73,7 +88,7 @@ function rulesSummary(rules: RuleRef[]): StatusJson['rules'] {
   return out;
 }
 
-export function statusJson(m: HostModel, findings: Finding[] = []): StatusJson {
+export function statusJson(m: HostModel, findings: Finding[] = [], flows: FlowNumbers = flowNumbersOf(m)): StatusJson {
   return {
     time: new Date(m.time).toISOString(),
     host: { hostname: m.meta.hostname, netns: m.meta.netns, dockerVersion: m.meta.dockerVersion },
@@ -87,7 +102,7 @@ export function statusJson(m: HostModel, findings: Finding[] = []): StatusJson {
       internal: b.internal,
       layout: b.layout,
     })),
-    published: m.published.map((p) => ({
+    published: m.published.map((p, k) => ({
       family: p.family,
       proto: p.proto,
       hostIp: p.hostIp,
@@ -99,7 +114,7 @@ export function statusJson(m: HostModel, findings: Finding[] = []): StatusJson {
       proxy: p.proxy,
       packets: p.counters?.packets ?? null,
       bytes: p.counters?.bytes ?? null,
-      flows: p.flows.length,
+      flows: flows.ports[k]!,
       path: p.path.map(pathJson),
     })),
     containers: m.containers.map((c) => ({
@@ -120,7 +135,7 @@ export function statusJson(m: HostModel, findings: Finding[] = []): StatusJson {
         : null,
     })),
     rules: rulesSummary(m.rules),
-    flows: m.flows.length,
+    flows: flows.total,
     findings,
     unavailable: Object.fromEntries(Object.entries(m.meta.unavailable).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
     warnings: m.warnings,
@@ -130,7 +145,7 @@ export function statusJson(m: HostModel, findings: Finding[] = []): StatusJson {
 
 const onOff = (v: boolean | null, on = 'on', off = 'off') => (v === null ? 'unknown' : v ? on : off);
 
-function portLine(p: PublishedPort): string {
+function portLine(p: PublishedPort, flows: number): string {
   const host = p.family === 6 ? `[${p.hostIp}]` : p.hostIp;
   const ctr = p.containerIp.includes(':') ? `[${p.containerIp}]` : p.containerIp;
   const counters = p.counters
@@ -138,7 +153,7 @@ function portLine(p: PublishedPort): string {
     : p.proxy
       ? 'docker-proxy only (not NATed)'
       : 'no DNAT rule';
-  return `${host}:${p.hostPort}/${p.proto} -> ${ctr || '?'}:${p.containerPort}  ${counters}  flows ${p.flows.length}  proxy ${p.proxy ? 'yes' : 'no'}`;
+  return `${host}:${p.hostPort}/${p.proto} -> ${ctr || '?'}:${p.containerPort}  ${counters}  flows ${flows}  proxy ${p.proxy ? 'yes' : 'no'}`;
 }
 
 function pathLines(p: PublishedPort, indent: string): string[] {
@@ -158,7 +173,7 @@ function pathLines(p: PublishedPort, indent: string): string[] {
   return lines;
 }
 
-export function statusText(m: HostModel, findings: Finding[] = []): string {
+export function statusText(m: HostModel, findings: Finding[] = [], flows: FlowNumbers = flowNumbersOf(m)): string {
   const out: string[] = [];
   const fam = m.families.map((f) => `IPv${f.family}: ${f.backend ?? 'no Docker rules'}${f.backend ? `, ${f.layout}` : ''}, FORWARD ${f.forwardPolicy ?? '?'}`).join('  ');
   out.push(`Host ${m.meta.netns ?? m.meta.hostname ?? '(unknown)'}  Docker ${m.meta.dockerVersion ?? 'unknown'}  ${fam}`);
@@ -171,6 +186,7 @@ export function statusText(m: HostModel, findings: Finding[] = []): string {
     byBridge.set(p.bridge, list);
   }
   const containerByName = new Map(m.containers.map((c) => [c.name, c]));
+  const flowsOf = new Map(m.published.map((p, k) => [p, flows.ports[k]!]));
 
   const bridgeNames = [...m.bridges.map((b) => b.name), ...[...byBridge.keys()].filter((k) => k === null || !m.bridges.some((b) => b.name === k))];
   for (const name of bridgeNames) {
@@ -190,7 +206,7 @@ export function statusText(m: HostModel, findings: Finding[] = []): string {
       out.push(`  ${c.name}  ${addrs}${c.running ? '' : '  (stopped)'}${c.veth ? `  veth ${c.veth.name}` : ''}`);
       for (const p of ports.filter((x) => x.container === c.name)) {
         shown.add(p);
-        out.push(`    ${portLine(p)}`);
+        out.push(`    ${portLine(p, flowsOf.get(p)!)}`);
         out.push(...pathLines(p, '      '));
       }
     }
@@ -198,13 +214,13 @@ export function statusText(m: HostModel, findings: Finding[] = []): string {
     for (const p of orphans) {
       const who = p.container && !containerByName.has(p.container) ? p.container : p.container ?? '(container unknown)';
       out.push(`  ${who}`);
-      out.push(`    ${portLine(p)}`);
+      out.push(`    ${portLine(p, flowsOf.get(p)!)}`);
       out.push(...pathLines(p, '      '));
     }
     out.push('');
   }
 
-  out.push(`${m.rules.length} rules, ${m.flows.length} flows, ${m.containers.length} containers`);
+  out.push(`${m.rules.length} rules, ${flows.total} flows, ${m.containers.length} containers`);
   if (findings.length) {
     out.push('');
     out.push('Findings:');

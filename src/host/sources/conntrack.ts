@@ -7,6 +7,11 @@
 // it finds: one cheap extra call, and both families are captured either way.
 // The "N flow entries have been shown." summary goes to stderr and is dropped.
 
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { threadId, Worker } from 'node:worker_threads';
+import type { FlowCounts } from '../../core/parse/conntrack-count.js';
+import type { ParseIssue } from '../../core/types.js';
 import { run, spawnStream, type StreamEnd } from '../runner.js';
 import { emptyResult, isPermissionError, reasonOf, type SourceOptions, type SourceResult } from './common.js';
 
@@ -68,4 +73,95 @@ export function watchConntrack(
     onStderrLine: opts.onStderrLine,
   });
   return { stop: h.stop, done: h.done };
+}
+
+// ---------------------------------------------------------------- counted read
+//
+// The one-shot `status` needs flows only as numbers. On a big host
+// `conntrack -L` is the longest read (0.8 s for 100k entries) and parsing its
+// output takes another 0.3 s, while the rest of status (the rules' parse, the
+// join, the findings) needs nothing from it. So status reads and counts
+// conntrack in a worker thread and builds everything else meanwhile: the
+// worker's event loop drains the pipe while the main thread is busy, which a
+// read on the main thread could not (conntrack would stall on a full pipe).
+
+/** readConntrack's outcome with the flows counted by join key (model/flows.ts) instead of kept. */
+export interface ConntrackCount {
+  /** readConntrack's result without the text (files is empty). */
+  result: SourceResult;
+  /** null when conntrack.txt could not be read (result.unavailable says why). */
+  counts: FlowCounts | null;
+  /** Parse issues of conntrack.txt, as buildSnapshot would give them. */
+  issues: ParseIssue[];
+  /** The thread that read and counted (0: the main thread, when no worker could). */
+  threadId: number;
+}
+
+/** readConntrack, then the text counted here (the worker runs this). */
+export async function countConntrackHere(opts: { netns?: string; timeoutMs?: number } = {}): Promise<ConntrackCount> {
+  // The command first, the parser loaded while it runs: in a fresh worker
+  // loading the parser's modules takes a tenth of a second or more.
+  const reading = readConntrack(opts);
+  const { countConntrack } = await import('../../core/parse/conntrack-count.js');
+  const r = await reading;
+  const text = r.files['conntrack.txt'];
+  const result: SourceResult = { ...r, files: {} };
+  if (text === undefined) return { result, counts: null, issues: [], threadId };
+  const { counts, issues } = countConntrack(text, 'conntrack.txt');
+  return { result, counts, issues, threadId };
+}
+
+const HERE = fileURLToPath(import.meta.url);
+const EXT = HERE.endsWith('.ts') ? '.ts' : '.js';
+// Next to this file (src/host/sources, or dist/host/sources as tsc writes it);
+// from the bundle dist/cli.js (scripts/bundle.mjs), in dist/host/sources.
+const BUNDLED = path.basename(HERE) === 'cli.js';
+const WORKER = new URL(BUNDLED ? './host/sources/conntrack-worker.js' : `./conntrack-worker${EXT}`, import.meta.url);
+
+export interface ConntrackCountJob {
+  done: Promise<ConntrackCount>;
+  /** Ends the worker (a caller that gave up on the answer). */
+  stop(): void;
+}
+
+/**
+ * countConntrackHere in a worker thread. Never rejects: when the worker
+ * cannot start or dies, the count is done on this thread instead.
+ */
+export function countConntrackInWorker(opts: { netns?: string; timeoutMs?: number } = {}): ConntrackCountJob {
+  let worker: Worker;
+  try {
+    if (EXT === '.ts') {
+      // From src (tests): tsx must be registered before the worker's module
+      // loads (an `--import tsx` in execArgv comes too late for a worker's entry).
+      const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+      const code = `import(${api}).then((m) => m.register()).then(() => import(${JSON.stringify(WORKER.href)}))`;
+      worker = new Worker(code, { eval: true, workerData: opts });
+    } else worker = new Worker(WORKER, { workerData: opts });
+  } catch {
+    return { done: countConntrackHere(opts), stop: () => {} };
+  }
+  let stopped = false;
+  const done = new Promise<ConntrackCount>((resolve) => {
+    let settled = false;
+    const fallback = () => {
+      if (settled) return;
+      settled = true;
+      resolve(stopped ? { result: emptyResult(), counts: null, issues: [], threadId } : countConntrackHere(opts));
+    };
+    worker.once('message', (m: ConntrackCount) => {
+      settled = true;
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', fallback);
+    worker.once('exit', fallback);
+  });
+  return {
+    done,
+    stop: () => {
+      stopped = true;
+      void worker.terminate();
+    },
+  };
 }
