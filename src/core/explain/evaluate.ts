@@ -258,70 +258,112 @@ const OPAQUE_MODULES = new Set([
   'ah', 'esp', 'cluster', 'condition', 'geoip', 'xt_geoip',
 ]);
 
-/** A match option with what evaluating it needs, worked out once per rule. */
-interface Compiled {
-  o: RuleOption;
+/**
+ * A match option with what evaluating it needs, worked out once per option
+ * object: the parser shares one frozen RuleOption between all the rules that
+ * carry the same option (`-p tcp`, `-o docker0`, `--dport 80`...), so a large
+ * host compiles a few thousand options instead of one per option per rule.
+ * Its texts are only needed for the reasons explain writes out (a small part
+ * of the options it tests), so they are made on first use.
+ */
+class Compiled {
   /** Canonical flag. */
-  flag: string;
-  /** The option as written (optionText). */
-  text: string;
-  /** `${text}: `, the start of every reason given for it. */
-  head: string;
-  /** -s/-d: ` is in ${v}` and ` is not in ${v}`, the ends of their reasons. */
-  isIn: string;
-  notIn: string;
+  readonly flag: string;
   /** First value, '' when none. */
-  v: string;
-  mod: string | null;
+  readonly v: string;
+  readonly mod: string | null;
   /** -s/-d/--ctorig*: the comma list as networks. */
-  addrs: ReadonlyArray<Net | null>;
+  readonly addrs: ReadonlyArray<Net | null>;
   /** Port options: the port list (null when unreadable). */
-  ports: readonly PortRange[] | null;
+  readonly ports: readonly PortRange[] | null;
   /** From a module whose state explain cannot see (OPAQUE_MODULES). */
-  opaque: boolean;
+  readonly opaque: boolean;
   /** -p / --ctproto: the protocol read once. */
-  proto: ProtoSpec | null;
+  readonly proto: ProtoSpec | null;
+  private textMemo: string | undefined = undefined;
+  private headMemo: string | undefined = undefined;
+
+  constructor(
+    readonly o: RuleOption,
+    canon: string,
+  ) {
+    const flag = KNOWN_FLAGS.get(canon) ?? canon;
+    const v = o.values[0] ?? '';
+    this.flag = flag;
+    this.v = v;
+    this.mod = o.module;
+    this.addrs = ADDR_FLAGS.has(flag) ? v.split(',').map((part) => net(part)) : NO_ADDRS;
+    this.ports = PORT_FLAGS.has(flag) ? parsePortList(v) : null;
+    this.opaque = o.module !== null && OPAQUE_MODULES.has(o.module);
+    this.proto = flag === '-p' || flag === '--ctproto' ? protoSpec(v) : null;
+  }
+
+  /** The option as written (optionText). */
+  get text(): string {
+    return (this.textMemo ??= optionText(this.o));
+  }
+
+  /** `${text}: `, the start of every reason given for it. */
+  get head(): string {
+    return (this.headMemo ??= `${this.text}: `);
+  }
+
+  /** -s/-d: the ends of their reasons. */
+  get isIn(): string {
+    return ` is in ${this.v}`;
+  }
+
+  get notIn(): string {
+    return ` is not in ${this.v}`;
+  }
 }
 
 /** A rule's match options, compiled for evaluation (compileRule). */
 export type CompiledRule = readonly Compiled[];
 
-const compiledRules = new WeakMap<Rule, Compiled[]>();
-
 const ADDR_FLAGS = new Set(['-s', '-d', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst']);
 const PORT_FLAGS = new Set(['--dport', '--dports', '--sport', '--sports', '--ports', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport']);
 const NO_ADDRS: ReadonlyArray<Net | null> = [];
+
+/** Per option object; null: a -m/--match (not evaluated). */
+const compiledOptions = new WeakMap<RuleOption, Compiled | null>();
+/**
+ * Per matches array (what a compiled rule depends on; a RuleCache shares the
+ * array between parses of the same rule text, so it survives refreshes).
+ */
+const compiledRules = new WeakMap<readonly RuleOption[], Compiled[]>();
 
 /** The match options of a rule (without -m), compiled once per rule: rules are never changed after parsing. */
 export function compileRule(rule: Rule): CompiledRule {
   return compiled(rule);
 }
 
+/** @internal compileRule without any memo (fresh objects): the reference for the tests. */
+export function compileRuleFresh(rule: Rule): CompiledRule {
+  const out: Compiled[] = [];
+  for (const o of rule.matches) {
+    const canon = canonicalFlag(o.flag);
+    if (canon !== '-m' && canon !== '--match') out.push(new Compiled(o, canon));
+  }
+  return out;
+}
+
 function compiled(rule: Rule): Compiled[] {
-  let c = compiledRules.get(rule);
+  const ms = rule.matches;
+  let c = compiledRules.get(ms);
   if (c === undefined) {
     c = [];
-    for (const o of rule.matches) {
-      const canon = canonicalFlag(o.flag);
-      if (canon === '-m' || canon === '--match') continue;
-      const flag = KNOWN_FLAGS.get(canon) ?? canon;
-      const v = o.values[0] ?? '';
-      c.push({
-        o,
-        flag,
-        text: optionText(o),
-        head: `${optionText(o)}: `,
-        isIn: ` is in ${v}`,
-        notIn: ` is not in ${v}`,
-        v,
-        mod: o.module,
-        addrs: ADDR_FLAGS.has(flag) ? v.split(',').map((part) => net(part)) : NO_ADDRS,
-        ports: PORT_FLAGS.has(flag) ? parsePortList(v) : null,
-        opaque: o.module !== null && OPAQUE_MODULES.has(o.module),
-        proto: flag === '-p' || flag === '--ctproto' ? protoSpec(v) : null,
-      });
+    for (let i = 0; i < ms.length; i++) {
+      const o = ms[i] as RuleOption;
+      let x = compiledOptions.get(o);
+      if (x === undefined) {
+        const canon = canonicalFlag(o.flag);
+        x = canon === '-m' || canon === '--match' ? null : new Compiled(o, canon);
+        compiledOptions.set(o, x);
+      }
+      if (x !== null) c.push(x);
     }
-    compiledRules.set(rule, c);
+    compiledRules.set(ms, c);
   }
   return c;
 }
@@ -642,6 +684,20 @@ export interface RuleCandidates {
 
 type Filed = { i: number; key: string };
 
+/** -s/-d with a value whose every part is a readable network. */
+function plainNets(c: Compiled): boolean {
+  if (c.v === '' || c.addrs.length === 0) return false;
+  for (const a of c.addrs) if (a === null) return false;
+  return true;
+}
+
+/** A --dport(s) list of single ports only. */
+function singlePorts(c: Compiled): boolean {
+  if (c.ports === null) return false;
+  for (const r of c.ports) if (r.from !== r.to) return false;
+  return true;
+}
+
 export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => CompiledRule): RuleCandidates {
   const always: number[] = [];
   const byPort = new Map<number, number[]>();
@@ -649,30 +705,48 @@ export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => Comp
   const src: Array<{ i: number; nets: Net[] }> = [];
   const inIf: Filed[] = [];
   const outIf: Filed[] = [];
-  const plain = (c: Compiled) => !c.opaque && !c.o.negated;
-  const nets = (c: Compiled) => (c.v !== '' && c.addrs.length > 0 && c.addrs.every((a) => a !== null) ? (c.addrs as Net[]) : null);
-  rules.forEach((_, i) => {
+  // Each rule is filed under the first option of the most selective kind it
+  // has (one pass over its options: the first of each kind, then by rank).
+  const n = rules.length;
+  for (let i = 0; i < n; i++) {
     const cs = comp(i);
-    const d = cs.find((c) => c.flag === '-d' && plain(c) && nets(c));
-    if (d) return void dst.push({ i, nets: nets(d) as Net[] });
-    const p = cs.find((c) => (c.flag === '--dport' || c.flag === '--dports') && plain(c) && c.ports !== null && c.ports.every((r) => r.from === r.to));
-    if (p) {
+    let d: Compiled | null = null;
+    let p: Compiled | null = null;
+    let o: Compiled | null = null;
+    let inn: Compiled | null = null;
+    let s: Compiled | null = null;
+    for (let k = 0; k < cs.length; k++) {
+      const c = cs[k] as Compiled;
+      if (c.opaque || c.o.negated) continue;
+      const f = c.flag;
+      if (f === '-d' || f === '-s') {
+        if (f === '-d' ? d !== null : s !== null) continue;
+        if (!plainNets(c)) continue;
+        if (f === '-d') {
+          d = c;
+          break; // the first rank: nothing else is looked at
+        }
+        s = c;
+      } else if (f === '--dport' || f === '--dports') {
+        if (p === null && singlePorts(c)) p = c;
+      } else if (f === '-o' || f === '-i') {
+        if (c.v === '' || c.v.endsWith('+')) continue;
+        if (f === '-o') o ??= c;
+        else inn ??= c;
+      }
+    }
+    if (d !== null) dst.push({ i, nets: d.addrs as Net[] });
+    else if (p !== null) {
       for (const r of p.ports as readonly PortRange[]) {
         const l = byPort.get(r.from);
         if (!l) byPort.set(r.from, [i]);
         else if (l[l.length - 1] !== i) l.push(i);
       }
-      return;
-    }
-    const exact = (flag: string) => cs.find((c) => c.flag === flag && plain(c) && c.v !== '' && !c.v.endsWith('+'));
-    const o = exact('-o');
-    if (o) return void outIf.push({ i, key: o.v });
-    const n = exact('-i');
-    if (n) return void inIf.push({ i, key: n.v });
-    const s = cs.find((c) => c.flag === '-s' && plain(c) && nets(c));
-    if (s) return void src.push({ i, nets: nets(s) as Net[] });
-    always.push(i);
-  });
+    } else if (o !== null) outIf.push({ i, key: o.v });
+    else if (inn !== null) inIf.push({ i, key: inn.v });
+    else if (s !== null) src.push({ i, nets: s.addrs as Net[] });
+    else always.push(i);
+  }
   const byName = (l: Filed[]) => {
     const m = new Map<string, number[]>();
     for (const f of l) {
