@@ -4,12 +4,14 @@
 // as parsed (options shared with the rest of the dump, compiled by whichever
 // rule came first) and as a copy whose options are fresh objects of its own;
 // the verdicts, reasons and candidate lists must be the same, and the same
-// as those of a compile that memoises nothing.
+// as those of a compile that memoises nothing; the candidate index read
+// straight off the options (chainCandidates, what explain uses) equals the
+// one over compiled rules.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, fixture, labCapture, withRules, type Built } from '../fixtures/explain/harness.js';
 import { hostAddrs } from '../../src/core/explain/index.js';
-import { compileRule, compileRuleFresh, evaluateRule, judgeRule, ruleAnswer, ruleCandidates } from '../../src/core/explain/evaluate.js';
+import { chainCandidates, compileRule, compileRuleFresh, evaluateRule, judgeRule, ruleAnswer, ruleCandidates } from '../../src/core/explain/evaluate.js';
 import type { Iface, Packet } from '../../src/core/explain/packet.js';
 import type { Rule } from '../../src/core/types.js';
 
@@ -92,6 +94,7 @@ describe('compiled options shared between rules give the answers of unshared one
       const shared = ruleCandidates(rules, (i) => compileRule(rules[i]!));
       const own = ruleCandidates(copies, (i) => compileRule(copies[i]!));
       const fresh = ruleCandidates(rules, (i) => compileRuleFresh(rules[i]!));
+      const raw = chainCandidates(rules);
       let sharedOptions = 0;
       const seen = new Set<object>();
       for (const rule of rules) for (const o of rule.matches) seen.has(o) ? sharedOptions++ : seen.add(o);
@@ -101,6 +104,7 @@ describe('compiled options shared between rules give the answers of unshared one
         const pkt = packet(r, bridges);
         assert.deepEqual(shared.at(pkt), own.at(pkt));
         assert.deepEqual(shared.at(pkt), fresh.at(pkt));
+        assert.deepEqual(raw.at(pkt), shared.at(pkt), 'chainCandidates files rules as ruleCandidates does');
         rules.forEach((rule, i) => {
           const copy = copies[i]!;
           assert.deepEqual(evaluateRule(rule, pkt, ha), evaluateRule(copy, pkt, ha), rule.text);

@@ -692,19 +692,37 @@ function plainNets(c: Compiled): boolean {
 }
 
 /** A --dport(s) list of single ports only. */
-function singlePorts(c: Compiled): boolean {
-  if (c.ports === null) return false;
-  for (const r of c.ports) if (r.from !== r.to) return false;
+function singlePorts(ports: readonly PortRange[] | null): boolean {
+  if (ports === null) return false;
+  for (const r of ports) if (r.from !== r.to) return false;
   return true;
 }
 
+/** Where a chain's rules are filed (see RuleCandidates). */
+interface Filing {
+  always: number[];
+  byPort: Map<number, number[]>;
+  dst: Array<{ i: number; nets: Net[] }>;
+  src: Array<{ i: number; nets: Net[] }>;
+  inIf: Filed[];
+  outIf: Filed[];
+}
+
+function newFiling(): Filing {
+  return { always: [], byPort: new Map(), dst: [], src: [], inIf: [], outIf: [] };
+}
+
+function fileByPorts(f: Filing, i: number, ports: readonly PortRange[]): void {
+  for (const r of ports) {
+    const l = f.byPort.get(r.from);
+    if (!l) f.byPort.set(r.from, [i]);
+    else if (l[l.length - 1] !== i) l.push(i);
+  }
+}
+
+/** The chain candidate index over compiled rules (the reference for chainCandidates). */
 export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => CompiledRule): RuleCandidates {
-  const always: number[] = [];
-  const byPort = new Map<number, number[]>();
-  const dst: Array<{ i: number; nets: Net[] }> = [];
-  const src: Array<{ i: number; nets: Net[] }> = [];
-  const inIf: Filed[] = [];
-  const outIf: Filed[] = [];
+  const f = newFiling();
   // Each rule is filed under the first option of the most selective kind it
   // has (one pass over its options: the first of each kind, then by rank).
   const n = rules.length;
@@ -718,35 +736,103 @@ export function ruleCandidates(rules: readonly Rule[], comp: (i: number) => Comp
     for (let k = 0; k < cs.length; k++) {
       const c = cs[k] as Compiled;
       if (c.opaque || c.o.negated) continue;
-      const f = c.flag;
-      if (f === '-d' || f === '-s') {
-        if (f === '-d' ? d !== null : s !== null) continue;
+      const flag = c.flag;
+      if (flag === '-d' || flag === '-s') {
+        if (flag === '-d' ? d !== null : s !== null) continue;
         if (!plainNets(c)) continue;
-        if (f === '-d') {
+        if (flag === '-d') {
           d = c;
           break; // the first rank: nothing else is looked at
         }
         s = c;
-      } else if (f === '--dport' || f === '--dports') {
-        if (p === null && singlePorts(c)) p = c;
-      } else if (f === '-o' || f === '-i') {
+      } else if (flag === '--dport' || flag === '--dports') {
+        if (p === null && singlePorts(c.ports)) p = c;
+      } else if (flag === '-o' || flag === '-i') {
         if (c.v === '' || c.v.endsWith('+')) continue;
-        if (f === '-o') o ??= c;
+        if (flag === '-o') o ??= c;
         else inn ??= c;
       }
     }
-    if (d !== null) dst.push({ i, nets: d.addrs as Net[] });
-    else if (p !== null) {
-      for (const r of p.ports as readonly PortRange[]) {
-        const l = byPort.get(r.from);
-        if (!l) byPort.set(r.from, [i]);
-        else if (l[l.length - 1] !== i) l.push(i);
-      }
-    } else if (o !== null) outIf.push({ i, key: o.v });
-    else if (inn !== null) inIf.push({ i, key: inn.v });
-    else if (s !== null) src.push({ i, nets: s.addrs as Net[] });
-    else always.push(i);
+    if (d !== null) f.dst.push({ i, nets: d.addrs as Net[] });
+    else if (p !== null) fileByPorts(f, i, p.ports as readonly PortRange[]);
+    else if (o !== null) f.outIf.push({ i, key: o.v });
+    else if (inn !== null) f.inIf.push({ i, key: inn.v });
+    else if (s !== null) f.src.push({ i, nets: s.addrs as Net[] });
+    else f.always.push(i);
   }
+  return candidatesOf(f);
+}
+
+/** A -s/-d value as networks, every part readable; null otherwise. Memoised by text (bounded). */
+const PLAIN_NETS_MAX = 50_000;
+const plainNetsMemo = new Map<string, Net[] | null>();
+function plainNetsOf(v: string): Net[] | null {
+  let r = plainNetsMemo.get(v);
+  if (r === undefined) {
+    r = null;
+    if (v !== '') {
+      const parts = v.split(',').map((part) => net(part));
+      if (parts.every((a) => a !== null)) r = parts as Net[];
+    }
+    if (plainNetsMemo.size >= PLAIN_NETS_MAX) plainNetsMemo.clear();
+    plainNetsMemo.set(v, r);
+  }
+  return r;
+}
+
+/**
+ * ruleCandidates read straight off each rule's options, without compiling
+ * the rules: a quiet walk files every rule of a long chain (tens of
+ * thousands on a large host) but evaluates only the few a packet can match,
+ * so compiling them all for the index cost more than the walks. Files each
+ * rule exactly as ruleCandidates does (a test checks they agree).
+ */
+export function chainCandidates(rules: readonly Rule[]): RuleCandidates {
+  const f = newFiling();
+  const n = rules.length;
+  for (let i = 0; i < n; i++) {
+    const ms = (rules[i] as Rule).matches;
+    let d: Net[] | null = null;
+    let p: readonly PortRange[] | null = null;
+    let o: string | null = null;
+    let inn: string | null = null;
+    let s: Net[] | null = null;
+    for (let k = 0; k < ms.length; k++) {
+      const opt = ms[k] as RuleOption;
+      if (opt.negated || (opt.module !== null && OPAQUE_MODULES.has(opt.module))) continue;
+      const flag = canonicalFlag(opt.flag);
+      if (flag === '-d' || flag === '-s') {
+        if (flag === '-d' ? d !== null : s !== null) continue;
+        const nets = plainNetsOf(opt.values[0] ?? '');
+        if (nets === null) continue;
+        if (flag === '-d') {
+          d = nets;
+          break;
+        }
+        s = nets;
+      } else if (flag === '--dport' || flag === '--dports') {
+        if (p !== null) continue;
+        const ports = parsePortList(opt.values[0] ?? '');
+        if (singlePorts(ports)) p = ports;
+      } else if (flag === '-o' || flag === '-i') {
+        const v = opt.values[0] ?? '';
+        if (v === '' || v.endsWith('+')) continue;
+        if (flag === '-o') o ??= v;
+        else inn ??= v;
+      }
+    }
+    if (d !== null) f.dst.push({ i, nets: d });
+    else if (p !== null) fileByPorts(f, i, p);
+    else if (o !== null) f.outIf.push({ i, key: o });
+    else if (inn !== null) f.inIf.push({ i, key: inn });
+    else if (s !== null) f.src.push({ i, nets: s });
+    else f.always.push(i);
+  }
+  return candidatesOf(f);
+}
+
+function candidatesOf(f: Filing): RuleCandidates {
+  const { always, byPort, dst, src, inIf, outIf } = f;
   const byName = (l: Filed[]) => {
     const m = new Map<string, number[]>();
     for (const f of l) {

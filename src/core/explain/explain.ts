@@ -22,7 +22,7 @@ import { inNet, net, netIndex, type NetIndex } from './cidr.js';
 import { dnatTarget } from '../parse/rule-query.js';
 import type { HostModel, PublishedPort } from '../model/types.js';
 import { isBuiltin, ruleBookOf, type BookChain, type BookSet, type RuleBook } from './book.js';
-import { compileRule, judgeRule, parseMarkSpec, ruleAnswer, ruleCandidates, type CompiledRule, type RuleCandidates } from './evaluate.js';
+import { chainCandidates, compileRule, judgeRule, parseMarkSpec, ruleAnswer, type CompiledRule, type RuleCandidates } from './evaluate.js';
 import { type Bits, type HostAddrs, type Iface, type Packet, ifaceText, UNKNOWN_BITS } from './packet.js';
 import type { Assumption, ExplainOptions, ExplainQuery, ExplainResult, ExplainRoute, ExplainStep, RuleInfo, Verdict, VerdictKind } from './types.js';
 
@@ -304,7 +304,7 @@ function walkHook(ctx: Ctx, start: State, set: BookSet, table: string, chain: st
     const w = chainWorkOf(ch);
     let cand: readonly number[] | undefined;
     if (quiet && ch && w && ch.rules.length >= INDEXED_CHAIN) {
-      w.cands ??= ruleCandidates(ch.rules, (i) => compiledAt(w, ch, i));
+      w.cands ??= chainCandidates(ch.rules);
       cand = w.cands.at(pkt);
     }
     return { chain: name, idx: 0, ch, w, cand, ci: 0 };
