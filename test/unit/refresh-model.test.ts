@@ -9,7 +9,8 @@ import { FlowTable } from '../../src/core/flows/table.js';
 import { buildModel } from '../../src/core/model/build.js';
 import { computeRates } from '../../src/core/model/rates.js';
 import { parseConntrack } from '../../src/core/parse/conntrack.js';
-import { IncrementalBuilder } from '../../src/core/refresh/model.js';
+import { IncrementalBuilder, joinRootOf } from '../../src/core/refresh/model.js';
+import { findFindings } from '../../src/core/findings/index.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import type { RawCapture } from '../../src/core/types.js';
 import { readCaptureDir } from '../../src/host/capture-dir.js';
@@ -111,5 +112,27 @@ describe('IncrementalBuilder', () => {
     r = b.build(later(raw, 1), table);
     assert.equal(r.kind, 'counters');
     assert.deepStrictEqual(r.model, fullWith(later(raw, 1)));
+  });
+
+  it('a carried model names the full model whose join it carries, and has its findings', () => {
+    const table = new FlowTable(parseConntrack(raw.files['conntrack.txt'] ?? '').flows);
+    const b = new IncrementalBuilder();
+    const root = b.build(raw, table).model;
+    assert.equal(joinRootOf(root), root);
+    const c1 = b.build(later(raw, 1), table);
+    const web = root.published.find((p) => p.hostPort === 8080 && p.proto === 'tcp')!;
+    table.applyLine(`    [NEW] tcp      6 120 SYN_SENT src=198.51.100.10 dst=198.51.100.1 sport=41001 dport=8080 [UNREPLIED] src=${web.containerIp} dst=198.51.100.10 sport=${web.containerPort} dport=41001`);
+    const f2 = b.withFlows(table)!;
+    const c3 = b.build(later(raw, 3), table);
+    for (const r of [c1, f2, c3]) {
+      assert.notEqual(r.kind, 'full');
+      assert.equal(joinRootOf(r.model), root, `${r.kind} build`);
+      // The premise of keying findings by the root: they are the same.
+      assert.deepStrictEqual(findFindings(r.model), findFindings(root), `${r.kind} build`);
+    }
+    const ipt = raw.files['iptables-save.txt'] ?? '';
+    const changed = b.build(later(raw, 4, { 'iptables-save.txt': ipt.replace(/^(\[\d+:\d+\] -A DOCKER-USER -j RETURN)$/m, '[0:0] -A DOCKER-USER -s 192.0.2.7/32 -j DROP\n$1') }), table);
+    assert.equal(changed.kind, 'full');
+    assert.equal(joinRootOf(changed.model), changed.model, 'a new join is its own root');
   });
 });

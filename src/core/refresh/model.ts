@@ -33,6 +33,20 @@ export interface FlowSource {
 
 export type BuildKind = 'full' | 'counters' | 'flows';
 
+/**
+ * A carried model ('counters' or 'flows' build) -> the model whose join it
+ * carries. Everything but counters, interface stats and flows is that
+ * model's (canCarry checked every input of the join), so whatever is derived
+ * from those alone (findings) can be keyed by the root: no need to
+ * fingerprint 20,000 rule texts on every refresh to find out.
+ */
+const carriedFrom = new WeakMap<HostModel, HostModel>();
+
+/** The model whose join `m` carries (`m` itself after a full build or outside the incremental builder). */
+export function joinRootOf(m: HostModel): HostModel {
+  return carriedFrom.get(m) ?? m;
+}
+
 export interface BuildResult {
   snapshot: Snapshot;
   model: HostModel;
@@ -227,6 +241,7 @@ export class IncrementalBuilder {
     let kind: BuildKind;
     if (last && this.canCarry(last.inputs, inputs)) {
       model = this.carry(last.model, snap, flows ?? null, last.snapshot.flows, last);
+      carriedFrom.set(model, joinRootOf(last.model));
       kind = 'counters';
     } else {
       model = buildModel(snap);
@@ -258,6 +273,7 @@ export class IncrementalBuilder {
     const idx = flows.portIndex();
     const published = last.model.published.map((p) => this.portFlows(p, idx, last.portBuckets));
     const model: HostModel = { ...last.model, published, flows: snap.flows ?? [] };
+    carriedFrom.set(model, joinRootOf(last.model));
     this.last = { ...last, model, snapshot: snap };
     this.lastFlowVersion = flows.version;
     return { snapshot: snap, model, kind: 'flows', parseMs: 0, joinMs: this.now() - t0 };

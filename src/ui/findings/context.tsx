@@ -2,7 +2,9 @@
 // view), computed off the key path:
 //  - after the render that brought a new model, in a setImmediate callback,
 //    so key presses already waiting are handled first;
-//  - memoized per model object (WeakMap) and by a fingerprint of what
+//  - memoized per join (joinRootOf: a refresh that carried the last join
+//    over, with new counters or flows only, has the same findings), then by
+//    a fingerprint of what
 //    findings depend on (rules, policies, bridges, containers, bindings,
 //    addresses, sysctls; not counters or flows): a refresh that changed only
 //    counters reuses the last result. On a big host (~1-2 s per pass at 10k
@@ -12,6 +14,7 @@
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { QUICK_EXPLAIN_BUDGET, findFindings } from '../../core/findings/findings.js';
 import type { HostModel } from '../../core/model/types.js';
+import { joinRootOf } from '../../core/refresh/model.js';
 import { useHost } from '../data/context.js';
 import { findingsFingerprint, indexFindings, type FindingsIndex } from '../present/findings-rows.js';
 
@@ -25,20 +28,21 @@ export function FindingsProvider(props: { children: ReactNode }) {
   const last = useRef<{ print: string; index: FindingsIndex } | null>(null);
   useEffect(() => {
     if (!model) return;
-    const hit = byModel.current.get(model);
+    const root = joinRootOf(model);
+    const hit = byModel.current.get(root);
     if (hit) {
       setIndex(hit);
       return;
     }
     const t = setImmediate(() => {
-      const print = findingsFingerprint(model);
+      const print = findingsFingerprint(root);
       let ix = last.current?.print === print ? last.current.index : null;
       if (!ix) {
         // Bounded like `status`: this runs on the UI thread (skipped ports become a finding).
-        ix = indexFindings(findFindings(model, { maxExplains: QUICK_EXPLAIN_BUDGET }));
+        ix = indexFindings(findFindings(root, { maxExplains: QUICK_EXPLAIN_BUDGET }));
         last.current = { print, index: ix };
       }
-      byModel.current.set(model, ix);
+      byModel.current.set(root, ix);
       setIndex(ix);
     });
     return () => clearImmediate(t);
