@@ -1,14 +1,15 @@
 // countConntrackInWorker (host/sources/conntrack.ts): the worker thread that
-// reads and counts conntrack for the one-shot status gives what reading and
-// counting on this thread gives. A fake `conntrack` first on PATH stands in
-// for the real one (the runner looks in PATH first).
+// reads and counts conntrack for the one-shot status, counting lines as they
+// stream in, gives what readConntrack + countConntrack over the whole text
+// give. A fake `conntrack` first on PATH stands in for the real one (the
+// runner looks in PATH first).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countConntrack } from '../../src/core/parse/conntrack-count.js';
-import { countConntrackHere, countConntrackInWorker, type ConntrackCount } from '../../src/host/sources/conntrack.js';
+import { countConntrackHere, countConntrackInWorker, readConntrack, type ConntrackCount } from '../../src/host/sources/conntrack.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pc-ct-worker-'));
 const PATH = process.env.PATH;
@@ -69,4 +70,34 @@ test('worker: a failing conntrack gives the reason readConntrack gives', async (
   assert.notEqual(w.threadId, 0, 'counted in a worker thread');
   assert.match(w.result.unavailable['conntrack.txt'] ?? '', /fake failure|exit/);
   assert.deepStrictEqual(withoutTimings(w), withoutTimings(here));
+});
+
+/** What the buffered path gives: readConntrack, then countConntrack over its text. */
+async function buffered(): Promise<{ counts: unknown; issues: unknown; unavailable: unknown; notes: unknown; timings: string[] }> {
+  const r = await readConntrack({});
+  const text = r.files['conntrack.txt'];
+  const c = text === undefined ? { counts: null, issues: [] } : countConntrack(text, 'conntrack.txt');
+  return { ...c, unavailable: r.unavailable, notes: r.notes, timings: Object.keys(r.timings).sort() };
+}
+
+test('streamed count equals the buffered one: blank and bad lines, no final newline, IPv6 in the plain listing', async () => {
+  const lines = lab.trimEnd().split('\n');
+  const cases: Array<[string, string, string]> = [
+    ['bad and blank lines, no final newline', `${lines.slice(0, 40).join('\n')}\n\nnot a flow\n  \n${lines.slice(40).join('\n')}`, v6],
+    ['IPv6 entries in the plain listing (no second call)', `${lab}${v6}`, 'tcp 6 1 src=should-not-be-read\n'],
+    ['empty plain listing, IPv6 only from the second call', '', v6],
+    ['nothing at all', '', ''],
+    ['an IPv6 src= ending a line', `${lab}tcp 6 1 src=2001:db8::1`, v6],
+  ];
+  for (const [what, main, ipv6] of cases) {
+    fake(main, ipv6);
+    const want = await buffered();
+    for (const c of [await inWorker(), await countConntrackHere({})]) {
+      assert.deepStrictEqual(
+        { counts: c.counts, issues: c.issues, unavailable: c.result.unavailable, notes: c.result.notes, timings: Object.keys(c.result.timings).sort() },
+        want,
+        what,
+      );
+    }
+  }
 });

@@ -7,7 +7,7 @@
 // (host/sources/conntrack.ts) loads only the parser.
 
 import type { Family, Flow, ParseIssue } from '../types.js';
-import { eachConntrackFlow } from './conntrack.js';
+import { ConntrackLines } from './conntrack.js';
 
 /** The flows with one join key: family, proto, original dst and dport, reply src and sport. */
 export interface FlowKeyCount {
@@ -93,9 +93,23 @@ export function countFlows(flows: readonly Flow[]): FlowCounts {
   return c.counts();
 }
 
+/** Counts by join key of `conntrack -L` output fed whole or a line at a time (ConntrackLines). */
+export class ConntrackCounter {
+  private readonly counter = new FlowCounter();
+  readonly lines: ConntrackLines;
+
+  constructor(source = 'conntrack.txt') {
+    this.lines = new ConntrackLines(source, (f) => this.counter.add(f));
+  }
+
+  result(): { counts: FlowCounts; issues: ParseIssue[] } {
+    return { counts: this.counter.counts(), issues: this.lines.issues };
+  }
+}
+
 /** parseConntrack(text, source), with the flows counted by join key instead of kept. */
 export function countConntrack(text: string, source = 'conntrack.txt'): { counts: FlowCounts; issues: ParseIssue[] } {
-  const c = new FlowCounter();
-  const issues = eachConntrackFlow(text, source, (f) => c.add(f));
-  return { counts: c.counts(), issues };
+  const c = new ConntrackCounter(source);
+  c.lines.text(text);
+  return c.result();
 }

@@ -767,33 +767,58 @@ export function parseConntrack(text: string, source = 'conntrack.txt'): { flows:
  * the garbage collector out of it. Returns the issues parseConntrack gives.
  */
 export function eachConntrackFlow(text: string, source: string, onFlow: (f: Flow) => void): ParseIssue[] {
-  const issues: ParseIssue[] = [];
-  const bounds = new Int32Array(2 * MAX_TOKENS);
-  const sh = newShared(1024, 1 << 22);
-  const len = text.length;
-  let lineNo = 0;
-  let pos = 0;
-  while (pos < len) {
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = len;
-    lineNo++;
-    const start = pos;
-    pos = end + 1;
-    const fast = fastEntry(text, start, end, sh);
-    if (fast !== null) {
-      onFlow(fast);
-      continue;
+  const lines = new ConntrackLines(source, onFlow);
+  lines.text(text);
+  return lines.issues;
+}
+
+/**
+ * The parse of eachConntrackFlow fed a line at a time, for output read as it
+ * streams in: lines are numbered on from one call to the next, and parse
+ * state (interned strings) is shared by all of them. Feeding the lines of a
+ * text one by one (without their newlines) gives what eachConntrackFlow gives.
+ */
+export class ConntrackLines {
+  readonly issues: ParseIssue[] = [];
+  private lineNo = 0;
+  private readonly bounds = new Int32Array(2 * MAX_TOKENS);
+  private readonly sh = newShared(1024, 1 << 22);
+
+  constructor(
+    private readonly source: string,
+    private readonly onFlow: (f: Flow) => void,
+  ) {}
+
+  /** Every line of `text` (a final newline ends the last line; it does not start another). */
+  text(text: string): void {
+    const len = text.length;
+    let pos = 0;
+    while (pos < len) {
+      let end = text.indexOf('\n', pos);
+      if (end === -1) end = len;
+      this.line(text, pos, end);
+      pos = end + 1;
     }
-    const n = tokenBounds(text, start, end, bounds);
-    if (n === 0) continue; // blank line
-    // `conntrack v1.4.7 (conntrack-tools): N flow entries have been shown.`
-    if (n > 0 && bounds[1]! - bounds[0]! === 9 && text.startsWith('conntrack v', bounds[0]!)) continue;
-    const res = n < 0 ? `more than ${MAX_TOKENS} fields` : parseEntry(text, bounds, n, 0, false, sh);
-    if (typeof res === 'string') {
-      issues.push({ source, line: lineNo, text: cutText(text.slice(start, Math.min(end, start + 1000)).trim()), message: res });
-    } else onFlow(res);
   }
-  return issues;
+
+  /** The next line: s[start, end), no newline in it. */
+  line(s: string, start = 0, end = s.length): void {
+    const lineNo = ++this.lineNo;
+    const fast = fastEntry(s, start, end, this.sh);
+    if (fast !== null) {
+      this.onFlow(fast);
+      return;
+    }
+    const bounds = this.bounds;
+    const n = tokenBounds(s, start, end, bounds);
+    if (n === 0) return; // blank line
+    // `conntrack v1.4.7 (conntrack-tools): N flow entries have been shown.`
+    if (n > 0 && bounds[1]! - bounds[0]! === 9 && s.startsWith('conntrack v', bounds[0]!)) return;
+    const res = n < 0 ? `more than ${MAX_TOKENS} fields` : parseEntry(s, bounds, n, 0, false, this.sh);
+    if (typeof res === 'string') {
+      this.issues.push({ source: this.source, line: lineNo, text: cutText(s.slice(start, Math.min(end, start + 1000)).trim()), message: res });
+    } else this.onFlow(res);
+  }
 }
 
 /** Token bounds reused by parseConntrackEvent (synchronous, so never shared). */
