@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { contains, hostOf, normalizeAddr, parseCidr, parseCidrIpaddr, parseCidrUncached } from '../../src/core/net/addr.js';
+import { contains, hostOf, networkText, networkTextIpaddr, normalizeAddr, parseCidr, parseCidrIpaddr, parseCidrUncached } from '../../src/core/net/addr.js';
 
 const same = (text: string) => assert.deepEqual(parseCidrUncached(text), parseCidrIpaddr(text), JSON.stringify(text));
 
@@ -43,4 +43,14 @@ test('the memoised helpers agree with the reference', () => {
   assert.equal(contains('10.1.0.0/16', '10.1.2.3'), true);
   assert.equal(contains('10.1.0.0/16', '10.2.2.3'), false);
   assert.equal(contains('0.0.0.0/0', '10.2.2.3'), true);
+});
+
+test('networkText (memoised, IPv4 by integer) equals the byte-wise reference', () => {
+  const fixed = ['10.1.2.3/8', '172.17.0.0/16', '172.17.5.9/16', '0.0.0.0/0', '255.255.255.255/32', '1.2.3.4', '1.2.3.4/31', '1.2.3.4/1',
+    '::ffff:1.2.3.4/120', '::ffff:1.2.3.4/96', '::ffff:1.2.3.4', '2001:db8::1/64', '2001:db8::/32', 'x', '010.1.2.3/8', '1.2.3.4/33'];
+  for (const t of fixed) assert.equal(networkText(t), networkTextIpaddr(t), t);
+  const octet = fc.integer({ min: 0, max: 255 });
+  const v4 = fc.tuple(octet, octet, octet, octet, fc.integer({ min: 0, max: 32 })).map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
+  const mapped = fc.tuple(octet, octet, fc.integer({ min: 80, max: 128 })).map(([a, b, p]) => `::ffff:10.${a}.${b}.7/${p}`);
+  fc.assert(fc.property(fc.oneof(v4, mapped), (t) => assert.equal(networkText(t), networkTextIpaddr(t), t)), { numRuns: 5000 });
 });

@@ -31,10 +31,19 @@ export function ifaceMatches(pattern: string, name: string): boolean {
 function portIn(spec: string, port: number): boolean | null {
   const ranges = parsePortList(spec);
   if (!ranges) return null;
-  return ranges.some((r) => port >= r.from && port <= r.to);
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i] as { from: number; to: number };
+    if (port >= r.from && port <= r.to) return true;
+  }
+  return false;
 }
 
 function addrIn(spec: string, ip: string): boolean | null {
+  // A single address or network (nearly every rule): no split, parsed once.
+  if (spec.indexOf(',') === -1) {
+    const c = parseCidr(spec);
+    return c ? contains(c, ip) : null;
+  }
   // iptables allows a comma list of addresses for -s/-d.
   const parts = spec.split(',');
   let any = false;
@@ -138,6 +147,16 @@ function firstOption(rule: Rule, flag: string): RuleOption | undefined {
     if (f === a || f === b || f === c) return ms[i];
   }
   return undefined;
+}
+
+/**
+ * The option optionValue reads (first by flag, aliases understood), when it
+ * has a value; undefined otherwise. For passes over every rule that would
+ * otherwise allocate an answer per rule and flag.
+ */
+export function valuedOption(rule: Rule, flag: string): RuleOption | undefined {
+  const o = firstOption(rule, flag);
+  return o !== undefined && o.values[0] !== undefined ? o : undefined;
 }
 
 /** First value of an option by flag (aliases understood) with its negation, or undefined. */

@@ -182,10 +182,39 @@ export function hostOf(cidrText: string): string | null {
   return c.prefix === (c.family === 4 ? 32 : 128) ? c.addr : null;
 }
 
-/** Canonical `addr/prefix` text with host bits cleared. */
+const networkCache = new Map<string, string | null>();
+
+/** Canonical `addr/prefix` text with host bits cleared. Memoised (thousands of rules name the same few hundred subnets). */
 export function networkText(cidrText: string): string | null {
+  let n = networkCache.get(cidrText);
+  if (n === undefined) {
+    if (networkCache.size >= CACHE_MAX) networkCache.clear();
+    n = networkTextUncached(cidrText);
+    networkCache.set(cidrText, n);
+  }
+  return n;
+}
+
+/** @internal networkText without the cache and the IPv4 shortcut (the reference for the tests). */
+export function networkTextIpaddr(cidrText: string): string | null {
   const c = parseCidr(cidrText);
   if (!c) return null;
+  return networkOfBytes(c);
+}
+
+function networkTextUncached(cidrText: string): string | null {
+  const c = parseCidr(cidrText);
+  if (!c) return null;
+  if (c.family === 4 && c.prefix <= 32) {
+    // The masked address as a dotted quad, as ipaddr.js would print it (the
+    // prefix test only guards the shift: family 4 always has one <= 32).
+    const [base] = v4Net(c);
+    return `${base >>> 24}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/${c.prefix}`;
+  }
+  return networkOfBytes(c);
+}
+
+function networkOfBytes(c: Cidr): string | null {
   try {
     const net = ipaddr.parse(c.addr);
     const bytes = net.toByteArray();
