@@ -4,6 +4,7 @@
 // machines, the bundle ~0.2 s. tsc's other outputs stay in dist/ (the rollback
 // watchdog runs as its own process from dist/apply/watchdog.js).
 import { build } from 'esbuild';
+import { inkFrameCaches } from './ink-frame-caches.mjs';
 
 await build({
   entryPoints: ['src/cli.tsx'],
@@ -21,4 +22,5 @@ await build({
   // CommonJS dependencies inside an ES module bundle need a require().
   banner: { js: "import { createRequire as __portcullisRequire } from 'node:module';\nconst require = __portcullisRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [inkFrameCaches],
 });
