@@ -64,11 +64,17 @@ export function ruleBookOf(model: HostModel, rulesets: Ruleset[] | null | undefi
 
 export function buildRuleBook(model: HostModel, rulesets: Ruleset[] | null | undefined): RuleBook {
   const byRule = new Map<Rule, RuleRef>();
-  const byKey = new Map<string, RuleRef>();
-  for (const r of model.rules) {
-    byRule.set(r.rule, r);
-    byKey.set(r.key, r);
-  }
+  for (const r of model.rules) byRule.set(r.rule, r);
+  // By key only for rules the model does not hold (normally none): built on
+  // first need, not hashing ~20k long keys per book.
+  let byKeyMemo: Map<string, RuleRef> | null = null;
+  const byKey = (key: string): RuleRef | undefined => {
+    if (byKeyMemo === null) {
+      byKeyMemo = new Map();
+      for (const r of model.rules) byKeyMemo.set(r.key, r);
+    }
+    return byKeyMemo.get(key);
+  };
   const dockerBackend = new Map<Family, Backend | null>();
   for (const f of model.families) dockerBackend.set(f.family, f.backend);
 
@@ -91,7 +97,7 @@ export function buildRuleBook(model: HostModel, rulesets: Ruleset[] | null | und
             seen.set(prefix, n + 1);
             if (!byRule.has(rule)) {
               const key = `${prefix}#${n}`;
-              extraRefs.set(rule, byKey.get(key) ?? { key, rule, provenance: provenanceOf(rule) });
+              extraRefs.set(rule, byKey(key) ?? { key, rule, provenance: provenanceOf(rule) });
             }
           }
         }

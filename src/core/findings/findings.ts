@@ -276,15 +276,35 @@ function addressesNamed(r: Rule): string[] {
   return ips;
 }
 
+// The hosts of an -s/-d value, by its text: the pass over every rule asks
+// about ~10k values, most of them once, and the option lookups through
+// addrOpt's per-rule memo cost more than reading them here. Bounded.
+const HOSTS_MAX = 50_000;
+const hostsMemo = new Map<string, readonly string[]>();
+function hostsOfValue(v: string): readonly string[] {
+  let h = hostsMemo.get(v);
+  if (h === undefined) {
+    let out = NO_ADDRESSES;
+    const parts = v.split(',');
+    for (let i = 0; i < parts.length; i++) {
+      const n = net(parts[i] as string);
+      if (n && n.prefix === (n.family === 4 ? 32 : 128)) (out === NO_ADDRESSES ? (out = []) : out).push(n.addr);
+    }
+    h = out;
+    if (hostsMemo.size >= HOSTS_MAX) hostsMemo.clear();
+    hostsMemo.set(v, h);
+  }
+  return h;
+}
+
 function addressesNamedUncached(r: Rule): string[] {
+  // What addrOpt(r, '-s' / '-d').parts give, hosts only, in that order.
   let ips = NO_ADDRESSES;
   for (let f = 0; f < 2; f++) {
-    const parts = addrOpt(r, f === 0 ? '-s' : '-d')?.parts;
-    if (!parts) continue;
-    for (let i = 0; i < parts.length; i++) {
-      const h = parts[i];
-      if (h && h.prefix === (h.family === 4 ? 32 : 128)) (ips === NO_ADDRESSES ? (ips = []) : ips).push(h.addr);
-    }
+    const v = opt(r, f === 0 ? '-s' : '-d')?.values[0];
+    if (!v) continue;
+    const hs = hostsOfValue(v);
+    for (let i = 0; i < hs.length; i++) (ips === NO_ADDRESSES ? (ips = []) : ips).push(hs[i] as string);
   }
   if (r.target === 'DNAT') {
     const t = dnatTarget(r);
@@ -293,6 +313,23 @@ function addressesNamedUncached(r: Rule): string[] {
   }
   return ips;
 }
+
+/** @internal addressesNamed through addrOpt, as it was read before hostsOfValue (the reference for the tests). */
+export function addressesNamedReference(r: Rule): string[] {
+  const ips: string[] = [];
+  for (const flag of ['-s', '-d'] as const) {
+    for (const h of addrOpt(r, flag)?.parts ?? []) if (h && h.prefix === (h.family === 4 ? 32 : 128)) ips.push(h.addr);
+  }
+  if (r.target === 'DNAT') {
+    const t = dnatTarget(r);
+    const n = t?.ip ? normalizeAddr(t.ip) : null;
+    if (n) ips.push(n);
+  }
+  return ips;
+}
+
+/** @internal addressesNamed (memoised), for the tests. */
+export { addressesNamed as addressesNamedOf };
 
 const SENSITIVE_PORTS = new Map<number, string>([
   [2375, 'the Docker API'], [2376, 'the Docker API'], [2379, 'etcd'], [3306, 'MySQL'], [5432, 'PostgreSQL'], [6379, 'Redis'],
