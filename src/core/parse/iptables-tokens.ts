@@ -178,26 +178,46 @@ const SHARED = new Map<string, Map<string | symbol, RuleOption[]>>();
 let sharedCount = 0;
 const SHARED_MAX = 1 << 17;
 
-function sharedOption(o: RuleOption): RuleOption {
-  const nv = o.values.length;
-  if (nv > 1) return o;
-  let byValue = SHARED.get(o.flag);
-  if (byValue === undefined) SHARED.set(o.flag, (byValue = new Map()));
-  const v = nv === 0 ? NO_VALUE : (o.values[0] as string);
+/**
+ * The shared option for (flag, at most one value, negation, module), made
+ * (frozen) on first sight. Looked up before any object is made: most options
+ * of a dump are repeats, and allocating each only to drop it was a good part
+ * of the parse's garbage.
+ */
+function sharedOptionOf(flag: string, value: string | undefined, negated: boolean, module: string | null): RuleOption {
+  const nv = value === undefined ? 0 : 1;
+  let byValue = SHARED.get(flag);
+  if (byValue === undefined) SHARED.set(flag, (byValue = new Map()));
+  const v = value === undefined ? NO_VALUE : value;
   let list = byValue.get(v);
   if (list === undefined) byValue.set(v, (list = []));
   for (let i = 0; i < list.length; i++) {
     const c = list[i]!;
-    if (c.negated === o.negated && c.module === o.module && c.values.length === nv) return c;
+    if (c.negated === negated && c.module === module && c.values.length === nv) return c;
   }
   if (++sharedCount > SHARED_MAX) {
     SHARED.clear();
     sharedCount = 0;
   }
-  Object.freeze(o.values);
+  const o: RuleOption = { flag, values: Object.freeze(value === undefined ? [] : [value]) as string[], negated, module };
   list.push(Object.freeze(o));
   return o;
 }
+
+// Scratch records of the options of the rule being parsed (parseScanned is
+// not re-entrant): flag, negation, module, whether it follows the target, its
+// kind, whether a value was quoted, and where its values start in SV (they
+// are contiguous: values only ever go to the latest option) and how many.
+const OF: string[] = [];
+const ONEG: boolean[] = [];
+const OMOD: Array<string | null> = [];
+const OTGT: boolean[] = [];
+const OKIND: number[] = [];
+const OQ: boolean[] = [];
+const OV0: number[] = [];
+const ONV: number[] = [];
+/** Index in SV of each value kept (values after the target name are not). */
+const VIX: number[] = [];
 
 /** The structure of one rule's text, without its table/chain/position. */
 export interface RuleBody {
@@ -235,22 +255,18 @@ export function parseRuleText(text: string, opts: { countersOption?: boolean } =
 }
 
 function parseScanned(takeCounters: boolean): ParseRuleResult {
-  const matches: RuleOption[] = [];
-  const modules: string[] = [];
-  const targetOptions: RuleOption[] = [];
   let warnings: string[] | null = null;
   let target: string | null = null;
   let goto = false;
-  let comment: string | null = null;
-  let counters: Counters | null = null;
   let module: string | null = null;
   let inTarget = false;
   let afterTargetName = false;
-  let cur: RuleOption | null = null;
-  let curKind = K_MODULE_OPT;
+  /** Index of the current option's record, -1 when none. */
+  let cur = -1;
   let pendingNeg = false;
-  /** Options with a quoted value (a comment, a log prefix): never shared. */
-  let quotedOpts: Set<RuleOption> | null = null;
+  let no = 0;
+  let nvals = 0;
+  const modules: string[] = [];
   const n = SV.length;
 
   for (let i = 0; i < n; i++) {
@@ -263,8 +279,8 @@ function parseScanned(takeCounters: boolean): ParseRuleResult {
         continue;
       }
       // Old style `-s ! 10.0.0.0/8`: negates the option whose value follows.
-      if (cur !== null && cur.values.length === 0 && !cur.negated) {
-        cur.negated = true;
+      if (cur !== -1 && ONV[cur] === 0 && !ONEG[cur]) {
+        ONEG[cur] = true;
         continue;
       }
       return { ok: false, error: "'!' not followed by an option or a value" };
@@ -284,21 +300,20 @@ function parseScanned(takeCounters: boolean): ParseRuleResult {
         goto = kind === K_GOTO;
         inTarget = true;
         afterTargetName = true;
-        cur = null;
+        cur = -1;
         i++;
         continue;
       }
       afterTargetName = false;
-      const opt: RuleOption = {
-        flag,
-        values: [],
-        negated,
-        module: kind !== K_MODULE_OPT ? null : inTarget ? target : module,
-      };
-      curKind = kind;
-      if (inTarget) targetOptions.push(opt);
-      else matches.push(opt);
-      cur = opt;
+      cur = no++;
+      OF[cur] = flag;
+      ONEG[cur] = negated;
+      OMOD[cur] = kind !== K_MODULE_OPT ? null : inTarget ? target : module;
+      OTGT[cur] = inTarget;
+      OKIND[cur] = kind;
+      OQ[cur] = false;
+      OV0[cur] = nvals;
+      ONV[cur] = 0;
       continue;
     }
     // A value.
@@ -306,42 +321,62 @@ function parseScanned(takeCounters: boolean): ParseRuleResult {
       (warnings ??= []).push(`unexpected token after -j ${target ?? ''}: ${cut(value, 60)}`);
       continue;
     }
-    if (cur === null) return { ok: false, error: `value before any option: ${cut(value, 60)}` };
-    cur.values.push(value);
-    if (SQ[i] === true) (quotedOpts ??= new Set()).add(cur);
-    if (cur.values.length === 1 && !inTarget) {
-      if (curKind === K_MATCH) {
+    if (cur === -1) return { ok: false, error: `value before any option: ${cut(value, 60)}` };
+    VIX[nvals++] = i;
+    const nv = ++(ONV[cur] as number);
+    if (SQ[i] === true) OQ[cur] = true;
+    if (nv === 1 && !inTarget) {
+      const kind = OKIND[cur];
+      if (kind === K_MATCH) {
         module = value;
         modules.push(value);
-      } else if (curKind === K_PROTO) {
+      } else if (kind === K_PROTO) {
         const p = value.toLowerCase();
-        if (!cur.negated && PROTO_NAME.test(p)) module = p;
+        if (!ONEG[cur] && PROTO_NAME.test(p)) module = p;
       }
     }
   }
   if (pendingNeg) return { ok: false, error: "'!' at the end of the rule" };
 
   // -m needs a name; -c P B is counters, not a match.
-  for (let k = 0; k < matches.length; k++) {
-    const m = matches[k] as RuleOption;
-    const kind = kindOf(m.flag);
-    if (kind === K_MATCH && m.values.length === 0) {
-      return { ok: false, error: `${m.flag} without a module name` };
-    }
-    if (takeCounters && counters === null && kind === K_COUNTERS && m.values.length === 2) {
-      const [p, b] = m.values as [string, string];
+  let counters: Counters | null = null;
+  let skip = -1;
+  for (let k = 0; k < no; k++) {
+    if (OTGT[k]) continue;
+    const kind = OKIND[k];
+    if (kind === K_MATCH && ONV[k] === 0) return { ok: false, error: `${OF[k] as string} without a module name` };
+    if (takeCounters && counters === null && kind === K_COUNTERS && ONV[k] === 2) {
+      const p = SV[VIX[OV0[k] as number] as number] as string;
+      const b = SV[VIX[(OV0[k] as number) + 1] as number] as string;
       if (DIGITS.test(p) && DIGITS.test(b)) {
         counters = { packets: Number(p), bytes: Number(b) };
-        matches.splice(k, 1);
-        k--;
-        continue;
+        skip = k;
       }
     }
-    if (comment === null && m.flag === '--comment') comment = m.values.join(' ');
   }
 
-  for (let k = 0; k < matches.length; k++) if (quotedOpts === null || !quotedOpts.has(matches[k]!)) matches[k] = sharedOption(matches[k]!);
-  for (let k = 0; k < targetOptions.length; k++) if (quotedOpts === null || !quotedOpts.has(targetOptions[k]!)) targetOptions[k] = sharedOption(targetOptions[k]!);
+  // The options, shared between rules where they carry at most one unquoted value.
+  const matches: RuleOption[] = [];
+  const targetOptions: RuleOption[] = [];
+  let comment: string | null = null;
+  for (let k = 0; k < no; k++) {
+    if (k === skip) continue;
+    const nv = ONV[k] as number;
+    const v0 = OV0[k] as number;
+    let o: RuleOption;
+    if (nv <= 1 && !OQ[k]) {
+      o = sharedOptionOf(OF[k] as string, nv === 0 ? undefined : (SV[VIX[v0] as number] as string), ONEG[k] as boolean, OMOD[k] as string | null);
+    } else {
+      const values: string[] = [];
+      for (let j = 0; j < nv; j++) values.push(SV[VIX[v0 + j] as number] as string);
+      o = { flag: OF[k] as string, values, negated: ONEG[k] as boolean, module: OMOD[k] as string | null };
+    }
+    if (OTGT[k]) targetOptions.push(o);
+    else {
+      matches.push(o);
+      if (comment === null && o.flag === '--comment') comment = o.values.join(' ');
+    }
+  }
 
   return {
     ok: true,
