@@ -5,7 +5,9 @@
 //    interval * 2^(N-1), at most 60 s; the last good data stays on screen;
 //  - pause: ticks do nothing while paused (or a dialog is open);
 //    refreshNow() still reads (the `r` key, Docker events);
-//  - rates from the previous sample (computeRates);
+//  - rates from the previous sample (computeRates), worked out between two
+//    yields to the event loop so that a key press waiting since the read's
+//    build is handled before them, and the state update after;
 //  - cleanup on unmount: timer cleared, the running read aborted.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { computeRates, type Rates } from '../../core/model/rates.js';
@@ -29,6 +31,9 @@ export interface HostData {
 export const EMPTY_DATA: HostData = { sample: null, prev: null, rates: null, prevRates: null, lastOk: null, error: null, failures: 0, reading: false, reads: 0 };
 
 export const MAX_BACKOFF_MS = 60_000;
+
+/** Let pending input (key presses) run before the next piece of work. */
+const yieldToInput = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function backoffMs(intervalMs: number, failures: number): number {
   if (failures <= 0) return 0;
@@ -79,10 +84,20 @@ export function useHostModel(
       // identical screen: on an idle host that was most of the TUI's CPU.
       const cur = shown.current;
       if (s === cur.sample && s === cur.prev && cur.error === null) return;
+      // On a big host the build that came with the read, the rates (20,000
+      // rules) and the render of the new sample are each tens of ms of the
+      // UI thread; done back to back, a key pressed meanwhile waited for all.
+      await yieldToInput();
+      if (ctl.signal.aborted) return;
+      const base = shown.current.sample;
+      const rates = base ? computeRates(base.model, s.model) : null;
+      await yieldToInput();
+      if (ctl.signal.aborted) return;
       setData((d) => ({
         sample: s,
         prev: d.sample,
-        rates: d.sample ? computeRates(d.sample.model, s.model) : null,
+        // (d.sample is `base` unless a flows update came in between.)
+        rates: d.sample === base ? rates : d.sample ? computeRates(d.sample.model, s.model) : null,
         prevRates: d.rates,
         lastOk: Date.now(),
         error: null,
