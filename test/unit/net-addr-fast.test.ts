@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { toBytes, toBytesSplit } from '../../src/core/explain/cidr.js';
 import { contains, hostOf, networkText, networkTextIpaddr, normalizeAddr, parseCidr, parseCidrIpaddr, parseCidrUncached } from '../../src/core/net/addr.js';
 
 const same = (text: string) => assert.deepEqual(parseCidrUncached(text), parseCidrIpaddr(text), JSON.stringify(text));
@@ -53,4 +54,10 @@ test('networkText (memoised, IPv4 by integer) equals the byte-wise reference', (
   const v4 = fc.tuple(octet, octet, octet, octet, fc.integer({ min: 0, max: 32 })).map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
   const mapped = fc.tuple(octet, octet, fc.integer({ min: 80, max: 128 })).map(([a, b, p]) => `::ffff:10.${a}.${b}.7/${p}`);
   fc.assert(fc.property(fc.oneof(v4, mapped), (t) => assert.equal(networkText(t), networkTextIpaddr(t), t)), { numRuns: 5000 });
+});
+
+test('explain reads IPv4 bytes in one pass as the split reading did', () => {
+  for (const t of ['1.2.3.4', '0.0.0.0', '255.255.255.255', '10.0.0.1', '1..2.3', '1.2.3', '1.2.3.4.5', '010.1.2.3', '1.2.3.x', '', '.']) assert.deepEqual(toBytes(t, 4), toBytesSplit(t), t);
+  const octet = fc.oneof(fc.integer({ min: 0, max: 999 }).map(String), fc.constantFrom('', '00', 'a'));
+  fc.assert(fc.property(fc.array(octet, { minLength: 1, maxLength: 5 }), (os) => assert.deepEqual(toBytes(os.join('.'), 4), toBytesSplit(os.join('.')))), { numRuns: 5000 });
 });

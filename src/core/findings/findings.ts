@@ -267,13 +267,14 @@ function ifaceOptAdmitsExternal(r: Rule, flag: '-i' | '-o', bridges: string[]): 
 }
 
 const NO_ADDRESSES: string[] = [];
-const addressesMemo = new WeakMap<Rule, string[]>();
-
-/** Single addresses a rule names: its -s and -d hosts (negated or not), its DNAT target. Once per rule. */
+/**
+ * Single addresses a rule names: its -s and -d hosts (negated or not), its
+ * DNAT target. Asked once per rule per pass, and the parts are memoised by
+ * text: a per-rule memo (a WeakMap entry for each of ~20k rules, new objects
+ * on every parse) cost more than it saved.
+ */
 function addressesNamed(r: Rule): string[] {
-  let ips = addressesMemo.get(r);
-  if (ips === undefined) addressesMemo.set(r, (ips = addressesNamedUncached(r)));
-  return ips;
+  return addressesNamedUncached(r);
 }
 
 // The hosts of an -s/-d value, by its text: the pass over every rule asks
