@@ -118,19 +118,25 @@ export function parseDnatValue(v: string): DnatTarget | null {
 }
 
 // Derived data of a rule is asked for over and over (every published port's
-// checks ask every rule for its ports): parsed once per Rule object. Rules are
-// never changed after parsing (a changed line is a new Rule), and the results
-// are frozen, so sharing them is safe.
-const dnatMemo = new WeakMap<Rule, DnatTarget | null>();
+// checks ask every rule for its ports): parsed once per option (rules carrying
+// the same option share one object, see iptables-tokens.ts) or option text,
+// not per Rule object: a memo entry for each of ~20k rules, new objects on
+// every parse, cost more on a cold build than the parsing it saved. Options
+// are never changed after parsing, and the results are frozen, so sharing
+// them is safe.
+const DNAT_MAX = 50_000;
+const dnatMemo = new Map<string, DnatTarget | null>();
 
-/** The DNAT destination of a rule (`-j DNAT --to-destination ...`), else null. Memoised per rule. */
+/** The DNAT destination of a rule (`-j DNAT --to-destination ...`), else null. Memoised per value. */
 export function dnatTarget(rule: Rule): DnatTarget | null {
-  let t = dnatMemo.get(rule);
+  const v = targetOpt(rule, '--to-destination')?.values[0];
+  if (v === undefined) return null;
+  let t = dnatMemo.get(v);
   if (t === undefined) {
-    const v = targetOpt(rule, '--to-destination')?.values[0];
-    const parsed = v === undefined ? null : parseDnatValue(v);
+    const parsed = parseDnatValue(v);
     t = parsed === null ? null : Object.freeze(parsed);
-    dnatMemo.set(rule, t);
+    if (dnatMemo.size >= DNAT_MAX) dnatMemo.clear();
+    dnatMemo.set(v, t);
   }
   return t;
 }
@@ -191,6 +197,31 @@ export function parsePortList(v: string): readonly PortRange[] | null {
   return r;
 }
 
+/** The first option of a rule spelling `single` or `multi` (aliases understood), as portMatch reads them. */
+function portOption(rule: Rule, single: string, multi: string): RuleOption | undefined {
+  const singles = ALIASES.get(single);
+  const multis = ALIASES.get(multi);
+  for (const o of rule.matches) {
+    const f = o.flag;
+    if (f === single || f === multi || singles?.includes(f) === true || multis?.includes(f) === true) return o;
+  }
+  return undefined;
+}
+
+/** What a port option says: its ranges, negation and flag; null when it has no value or it is unreadable. */
+function portMatchOf(o: RuleOption, multi: string): PortMatch | null {
+  const isMulti = o.flag === multi || ALIASES.get(multi)?.includes(o.flag) === true;
+  const v = o.values[0];
+  if (v === undefined) return null;
+  const ranges = isMulti ? parsePortListUncached(v) : (() => {
+    const r = parseIptPortRange(v);
+    return r === null ? null : [r];
+  })();
+  if (ranges === null) return null;
+  return { ranges, negated: o.negated, flag: o.flag };
+}
+
+/** The plain reading, option by option (the tests' reference for the memoised one). */
 function portMatch(rule: Rule, single: string, multi: string): PortMatch | null {
   for (const o of rule.matches) {
     const isSingle = o.flag === single || ALIASES.get(single)?.includes(o.flag) === true;
@@ -208,16 +239,23 @@ function portMatch(rule: Rule, single: string, multi: string): PortMatch | null 
   return null;
 }
 
-const dportsMemo = new WeakMap<Rule, PortMatch | null>();
-const sportsMemo = new WeakMap<Rule, PortMatch | null>();
+/** @internal portMatch without any memo (the reference for the tests). */
+export function portMatchUncached(rule: Rule, which: 'dports' | 'sports'): PortMatch | null {
+  return which === 'dports' ? portMatch(rule, '--dport', '--dports') : portMatch(rule, '--sport', '--sports');
+}
 
-function memoPorts(memo: WeakMap<Rule, PortMatch | null>, rule: Rule, single: string, multi: string): PortMatch | null {
-  let m = memo.get(rule);
+const dportsMemo = new WeakMap<RuleOption, PortMatch | null>();
+const sportsMemo = new WeakMap<RuleOption, PortMatch | null>();
+
+function memoPorts(memo: WeakMap<RuleOption, PortMatch | null>, rule: Rule, single: string, multi: string): PortMatch | null {
+  const o = portOption(rule, single, multi);
+  if (o === undefined) return null;
+  let m = memo.get(o);
   if (m === undefined) {
-    const pm = portMatch(rule, single, multi);
+    const pm = portMatchOf(o, multi);
     if (pm) for (const r of pm.ranges) Object.freeze(r);
     m = pm === null ? null : Object.freeze({ ...pm, ranges: Object.freeze(pm.ranges) as PortRange[] });
-    memo.set(rule, m);
+    memo.set(o, m);
   }
   return m;
 }
@@ -225,7 +263,7 @@ function memoPorts(memo: WeakMap<Rule, PortMatch | null>, rule: Rule, single: st
 /**
  * Destination ports of a rule: `--dport 80`, `--dport 7000:7002`,
  * `-m multiport --dports 80,443,8000:8010` (and long spellings); null when the
- * rule has none (or they are unreadable). Memoised per rule; the result is frozen.
+ * rule has none (or they are unreadable). Memoised per option; the result is frozen.
  */
 export function dports(rule: Rule): PortMatch | null {
   return memoPorts(dportsMemo, rule, '--dport', '--dports');
