@@ -98,17 +98,27 @@ interface Index {
 }
 
 function indexOf(model: HostModel, family: Family, backend: Backend): Index {
-  const map = new Map<string, RuleRef[]>();
+  // table -> chain -> rules: no key string built per rule (~20k of them).
+  const tables = new Map<string, Map<string, RuleRef[]>>();
+  let lastTable = '';
+  let lastChain = '';
+  let last: RuleRef[] | null = null;
   for (const ref of model.rules) {
     const r = ref.rule;
     if (r.family !== family || r.backend !== backend) continue;
-    const k = `${r.table}/${r.chain}`;
-    let l = map.get(k);
-    if (!l) map.set(k, (l = []));
-    l.push(ref);
+    // Rules come chain by chain: the previous rule's list is usually the one.
+    if (last === null || r.chain !== lastChain || r.table !== lastTable) {
+      let m = tables.get(r.table);
+      if (!m) tables.set(r.table, (m = new Map()));
+      last = m.get(r.chain) ?? null;
+      if (last === null) m.set(r.chain, (last = []));
+      lastTable = r.table;
+      lastChain = r.chain;
+    }
+    last.push(ref);
   }
-  for (const l of map.values()) l.sort((a, b) => a.rule.position - b.rule.position);
-  const chain = (t: string, c: string) => map.get(`${t}/${c}`) ?? [];
+  for (const m of tables.values()) for (const l of m.values()) l.sort((a, b) => a.rule.position - b.rule.position);
+  const chain = (t: string, c: string) => tables.get(t)?.get(c) ?? [];
   return {
     chain,
     tree(t, c) {
@@ -120,7 +130,7 @@ function indexOf(model: HostModel, family: Family, backend: Backend): Index {
         for (const ref of chain(t, name)) {
           out.push(ref);
           const tg = ref.rule.target;
-          if (tg && map.has(`${t}/${tg}`)) walk(tg);
+          if (tg && tables.get(t)?.has(tg) === true) walk(tg);
         }
       };
       walk(c);

@@ -4,7 +4,7 @@
 // published port of its own family even though no DNAT rule carries it.
 import type { DockerContainer, DockerProxy, Family } from '../types.js';
 import { familyOf, hostOf, normalizeAddr } from '../net/addr.js';
-import { optionValue } from './match.js';
+import { valuedOption } from './match.js';
 import { dnatTarget, dports } from '../parse/rule-query.js';
 import type { PublishedPort, RuleRef } from './types.js';
 
@@ -43,16 +43,18 @@ export function publishedFromRules(refs: RuleRef[]): PublishedPort[] {
     if (r.chain !== 'DOCKER' && !r.chain.startsWith('DOCKER')) continue;
     const dest = dnatTarget(r);
     const destIp = dest?.ip ? normalizeAddr(dest.ip) : null;
-    const proto = optionValue(r, '-p');
+    // The options themselves (valuedOption), not optionValue's copies: one per DNAT rule and flag.
+    const proto = valuedOption(r, '-p');
     const dport = dports(r);
     const hr = dport?.ranges[0];
     if (!dest || !destIp || !proto || proto.negated || !dport || dport.negated || !hr || dport.ranges.length !== 1) continue;
-    const d = optionValue(r, '-d');
-    const hostIp = d && !d.negated ? (hostOf(d.value) ?? d.value) : r.family === 4 ? '0.0.0.0' : '::';
-    const inIf = optionValue(r, '-i');
-    const bridge = inIf?.negated ? inIf.value : null;
+    const d = valuedOption(r, '-d');
+    const dv = d?.values[0] as string;
+    const hostIp = d && !d.negated ? (hostOf(dv) ?? dv) : r.family === 4 ? '0.0.0.0' : '::';
+    const inIf = valuedOption(r, '-i');
+    const bridge = inIf?.negated ? (inIf.values[0] as string) : null;
     for (let p = hr.from; p <= hr.to; p++) {
-      const port = emptyPort(r.family, proto.value.toLowerCase(), hostIp, p);
+      const port = emptyPort(r.family, (proto.values[0] as string).toLowerCase(), hostIp, p);
       port.containerIp = destIp;
       // A range maps one-to-one (7000-7002 -> 7000-7002); a single target port takes all;
       // no target port keeps the host port.
