@@ -114,6 +114,29 @@ describe('IncrementalBuilder', () => {
     assert.deepStrictEqual(r.model, fullWith(later(raw, 1)));
   });
 
+  it('a counters build keeps the objects of rules and ports whose counters did not move', () => {
+    const b = new IncrementalBuilder();
+    const first = b.build(raw).model;
+    const web = first.published.find((p) => p.hostPort === 8080 && p.proto === 'tcp')!;
+    assert.ok(web.dnat, 'web has a DNAT rule');
+    // Only the web port's DNAT rule counts new packets.
+    const ipt = raw.files['iptables-save.txt'] ?? '';
+    const line = ipt.split('\n').find((l) => l.endsWith(`-A DOCKER ${web.dnat!.rule.text}`))!;
+    assert.ok(line, 'the DNAT line');
+    const next: RawCapture = { files: { ...raw.files, 'iptables-save.txt': ipt.replace(line, line.replace(/^\[\d+:\d+\]/, '[999:99999]')) }, meta: { ...raw.meta, time: raw.meta.time + 1000 } };
+    const r = b.build(next);
+    assert.equal(r.kind, 'counters');
+    assert.deepStrictEqual(r.model, full(next));
+    const moved = r.model.published.find((p) => p.key === web.key)!;
+    assert.notEqual(moved, web);
+    assert.deepEqual(moved.counters, { packets: 999, bytes: 99999 });
+    const same = r.model.published.filter((p) => p.key !== web.key && p.dnat?.rule !== web.dnat!.rule);
+    assert.ok(same.length > 3);
+    for (const p of same) assert.equal(p, first.published.find((q) => q.key === p.key), `${p.key} kept`);
+    const keptRefs = r.model.rules.filter((ref, i) => ref === first.rules[i]).length;
+    assert.equal(keptRefs, first.rules.length - 1, 'every RuleRef but the moved rule\'s');
+  });
+
   it('a carried model names the full model whose join it carries, and has its findings', () => {
     const table = new FlowTable(parseConntrack(raw.files['conntrack.txt'] ?? '').flows);
     const b = new IncrementalBuilder();

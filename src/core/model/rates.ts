@@ -18,11 +18,15 @@ export interface Rates {
   links: Map<string, { rx: Rate; tx: Rate }>;
 }
 
+/** Most rules see no traffic between two reads: one shared, frozen zero rate for them. */
+const ZERO: Rate = Object.freeze({ pps: 0, bps: 0 });
+
 function rate(prev: Counters | null | undefined, cur: Counters | null | undefined, dt: number): Rate | null {
   if (!prev || !cur || dt <= 0) return null;
   const dp = cur.packets - prev.packets;
   const db = cur.bytes - prev.bytes;
   if (dp < 0 || db < 0) return null;
+  if (dp === 0 && db === 0) return ZERO;
   return { pps: dp / dt, bps: db / dt };
 }
 

@@ -306,7 +306,10 @@ export class IncrementalBuilder {
     const rules: RuleRef[] = new Array<RuleRef>(n);
     for (let i = 0; i < n; i++) {
       const old = prev.rules[i]!;
-      rules[i] = { key: old.key, rule: newRules[i]!, provenance: old.provenance };
+      const rule = newRules[i]!;
+      // The parser hands back the same object for a rule equal in every
+      // field (RuleCache): its RuleRef is the old one too.
+      rules[i] = old.rule === rule ? old : { key: old.key, rule, provenance: old.provenance };
     }
     const linkByName = new Map((snap.links ?? []).map((l) => [l.name, l]));
 
@@ -320,17 +323,22 @@ export class IncrementalBuilder {
       const p = prev.published[k]!;
       const ix = state.portRules[k]!;
       const dnat = ix.dnat >= 0 ? rules[ix.dnat]! : p.dnat;
-      const path = new Array<PathRule>(p.path.length);
+      // A path whose rules are all the same RuleRefs (no counter on it
+      // moved) is the same array; a port with nothing new is the same object.
+      let path = p.path;
       for (let j = 0; j < p.path.length; j++) {
         const at = ix.path[j]!;
         const s = p.path[j]!;
-        path[j] = at >= 0 ? { stage: s.stage, ref: rules[at]! } : s;
+        if (at < 0 || rules[at] === s.ref) continue;
+        if (path === p.path) path = p.path.slice();
+        path[j] = { stage: s.stage, ref: rules[at]! };
       }
       let portFlows = p.flows;
       if (flows && idx) portFlows = this.portFlows(p, idx, buckets).flows;
       else if (idx) portFlows = flowsOfPort(p, idx);
       const counters = ix.dnat >= 0 && dnat ? dnat.rule.counters : p.counters;
-      published[k] = state.plainPorts ? clonePort(p, counters, dnat, path, portFlows) : { ...p, counters, dnat, path, flows: portFlows };
+      if (dnat === p.dnat && path === p.path && portFlows === p.flows && counters === p.counters) published[k] = p;
+      else published[k] = state.plainPorts ? clonePort(p, counters, dnat, path, portFlows) : { ...p, counters, dnat, path, flows: portFlows };
     }
     const directAccess = prev.directAccess.map((d, k) => {
       const at = state.directRules[k]!;
