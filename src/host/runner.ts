@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { SpawnerClient } from './spawner-client.js';
+import { KILL_GRACE_MS, killGroup, stopGroup } from './process-group.js';
 import { outputDigest } from './spawner-protocol.js';
 
 export type RunErrorKind = 'not-found' | 'permission' | 'timeout' | 'aborted' | 'exit';
@@ -45,8 +46,6 @@ export interface RunResult {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** 20k-rule dumps and 100k conntrack lines (~15 MB) fit with room to spare. */
 export const MAX_BUFFER = 256 * 1024 * 1024;
-/** Time between SIGTERM and SIGKILL, and after SIGKILL before the pipes are cut. */
-const KILL_GRACE_MS = 1_000;
 
 const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -256,16 +255,6 @@ function untrack(pid: number | undefined): void {
   if (pid) live.delete(pid);
 }
 
-/** Send a signal to the child's whole process group (it is spawned detached). */
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return;
-  try {
-    // Only the group: a lone pid may already belong to someone else.
-    process.kill(-pid, signal);
-  } catch {
-    /* the whole group is gone */
-  }
-}
 
 /**
  * Run a command to completion and return its output. Rejects with a RunError
@@ -369,19 +358,7 @@ async function runDirect(file: string, args: string[], opts: RunOptions, timeout
   const stop = (reason: 'timeout' | 'aborted') => {
     if (stopReason) return;
     stopReason = reason;
-    killGroup(child.pid, 'SIGTERM');
-    timers.push(
-      setTimeout(() => {
-        killGroup(child.pid, 'SIGKILL');
-        // A process that escaped the group may still hold the pipes open.
-        timers.push(
-          setTimeout(() => {
-            child.stdout?.destroy();
-            child.stderr?.destroy();
-          }, KILL_GRACE_MS).unref(),
-        );
-      }, KILL_GRACE_MS).unref(),
-    );
+    stopGroup(child.pid, [child.stdout, child.stderr], timers, true);
   };
   timers.push(setTimeout(() => stop('timeout'), timeoutMs));
   const onAbort = () => stop('aborted');

@@ -15,10 +15,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { killGroup, stopGroup } from './process-group.js';
 import { encodeOutcome, outputDigest, type RunOutcomeHeader, type RunRequest, type SpawnerRequest } from './spawner-protocol.js';
-
-/** Same grace as runner.ts between SIGTERM and SIGKILL, and before cutting pipes. */
-const KILL_GRACE_MS = 1_000;
 
 interface Running {
   child: ChildProcess;
@@ -26,15 +24,6 @@ interface Running {
 }
 
 const running = new Map<number, Running>();
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    /* the group is gone */
-  }
-}
 
 function send(h: RunOutcomeHeader, stdout: Buffer[], stderr: Buffer[]): void {
   for (const b of encodeOutcome(h, stdout, stderr)) process.stdout.write(b);
@@ -60,19 +49,7 @@ function start(req: RunRequest): void {
   const stop = (reason: 'timeout' | 'aborted') => {
     if (stopReason) return;
     stopReason = reason;
-    killGroup(child.pid, 'SIGTERM');
-    timers.push(
-      setTimeout(() => {
-        killGroup(child.pid, 'SIGKILL');
-        // A process that escaped the group may still hold the pipes open.
-        timers.push(
-          setTimeout(() => {
-            child.stdout?.destroy();
-            child.stderr?.destroy();
-          }, KILL_GRACE_MS),
-        );
-      }, KILL_GRACE_MS),
-    );
+    stopGroup(child.pid, [child.stdout, child.stderr], timers, false);
   };
   running.set(req.id, { child, stop });
   timers.push(setTimeout(() => stop('timeout'), req.timeoutMs));

@@ -226,15 +226,7 @@ function portMatch(rule: Rule, single: string, multi: string): PortMatch | null 
   for (const o of rule.matches) {
     const isSingle = o.flag === single || ALIASES.get(single)?.includes(o.flag) === true;
     const isMulti = o.flag === multi || ALIASES.get(multi)?.includes(o.flag) === true;
-    if (!isSingle && !isMulti) continue;
-    const v = o.values[0];
-    if (v === undefined) return null;
-    const ranges = isMulti ? parsePortListUncached(v) : (() => {
-      const r = parseIptPortRange(v);
-      return r === null ? null : [r];
-    })();
-    if (ranges === null) return null;
-    return { ranges, negated: o.negated, flag: o.flag };
+    if (isSingle || isMulti) return portMatchOf(o, multi);
   }
   return null;
 }
