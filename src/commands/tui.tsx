@@ -175,7 +175,10 @@ export async function runTui(opts: TuiOptions): Promise<void> {
       // Not incrementalRendering: in Ink 6.8 it starts one line too low after a
       // frame that ends in a newline (ours always do), leaving stale lines.
       // Ink still wraps each frame in synchronized-output marks where supported.
-      maxFps: 15,
+      // Frames come at most every 1000/maxFps ms: a key pressed just after a
+      // refresh's frame waited up to 66 ms at 15; at 30 a held key still
+      // sends no more than 30 frames a second over a slow link.
+      maxFps: 30,
       ...renderLog(),
     },
   );
