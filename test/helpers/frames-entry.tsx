@@ -15,8 +15,10 @@ class Out extends EventEmitter {
   isTTY = true;
   /** Everything written since the last take(): a frame, with Ink's cursor and erase codes. */
   buf = '';
+  lastWrite = 0;
   write(s: string) {
     this.buf += s;
+    this.lastWrite = performance.now();
     return true;
   }
   take(): string {
@@ -52,16 +54,27 @@ const inst = render(<App load={async () => sample} intervalMs={3_600_000} readOn
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DOWN = '\u001b[B';
 const UP = '\u001b[A';
-const keys = [DOWN, DOWN, DOWN, UP, '\r', '\u001b', '3', DOWN, DOWN, DOWN, DOWN, '4', DOWN, '5', '6', '1', '/', 'w', 'e', 'b', '\r', DOWN, '\u001b', '?', '?', DOWN];
+const keys = [DOWN, DOWN, DOWN, UP, '\r', '\u001b', '3', DOWN, DOWN, DOWN, DOWN, '4', DOWN, '5', '6', '1', '/', 'w', 'e', 'b', '\r', '\u001b', '?', '?', DOWN];
 const screens: string[] = [];
-await sleep(1500);
+/**
+ * Wait until the key's frame is out and the screen has been quiet for a
+ * while, so each screen holds the same frames however slow the machine is.
+ */
+async function settled(): Promise<void> {
+  // (Every key of the series changes the screen; 5 s is for a slow machine.)
+  const deadline = performance.now() + 5_000;
+  while (out.buf === '' && performance.now() < deadline) await sleep(10);
+  while (performance.now() - out.lastWrite < 250 && performance.now() < deadline) await sleep(25);
+}
+await settled();
 screens.push(out.take());
 for (const k of keys) {
   inp.q.push(k);
   inp.emit('readable');
-  await sleep(120);
+  await settled();
   screens.push(out.take());
 }
 inst.unmount();
-process.stdout.write(`\n<<<SCREENS>>>${JSON.stringify(screens)}<<<END>>>\n`);
-process.exit(0);
+// Exit once the pipe has taken it all: a stdout pipe can be asynchronous,
+// and exiting straight after the write cut the screens off.
+process.stdout.write(`\n<<<SCREENS>>>${JSON.stringify(screens)}<<<END>>>\n`, () => process.exit(0));

@@ -40,7 +40,7 @@ async function screens(dir: string, patched: boolean): Promise<string[]> {
   assert.equal(r.status, 0, r.stderr);
   // (Ink writes its show-cursor code to the real stdout on exit: the screens are delimited.)
   const m = /<<<SCREENS>>>(.*)<<<END>>>/s.exec(r.stdout);
-  assert.ok(m, 'screens printed');
+  assert.ok(m, `screens printed in full (${r.stdout.length} characters read)`);
   return JSON.parse(m[1]!) as string[];
 }
 
@@ -50,6 +50,7 @@ test('frames are the same with and without the bundle\'s Ink frame caches', asyn
     const plain = await screens(dir, false);
     const patched = await screens(dir, true);
     assert.ok(plain.length > 20, 'a screen per key');
+    assert.ok(plain.every((s) => s.length > 0), 'every key of the series drew a frame');
     // The series moves the cursor, opens a port, switches views, filters and
     // opens help: the screens differ from each other, so a stuck cache shows.
     assert.ok(new Set(plain).size > 10, `distinct screens: ${new Set(plain).size}`);
