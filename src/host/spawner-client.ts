@@ -4,17 +4,11 @@
 // requests answer null and runner.run() starts the command itself.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeArgs, ownScript } from './own-script.js';
 import { OutcomeDecoder, type DecodedOutcome, type SpawnerRequest } from './spawner-protocol.js';
 
-const HERE = fileURLToPath(import.meta.url);
-const EXT = HERE.endsWith('.ts') ? '.ts' : '.js';
-// Next to this file (src/host, or dist/host as tsc writes it); from the
-// bundle dist/cli.js (scripts/bundle.mjs), in dist/host. Like the watchdog,
-// the spawner is always its own file so its process stays small.
-const BUNDLED = path.basename(HERE) === 'cli.js';
-const SCRIPT = fileURLToPath(new URL(BUNDLED ? './host/spawner.js' : `./spawner${EXT}`, import.meta.url));
+// Like the watchdog, the spawner is always its own file so its process stays small.
+const SCRIPT = ownScript(import.meta.url, 'spawner', './host/spawner.js');
 
 export interface SpawnerRun {
   timeoutMs: number;
@@ -30,8 +24,7 @@ export class SpawnerClient {
   private readonly decoder = new OutcomeDecoder();
 
   constructor() {
-    const argv = EXT === '.ts' ? ['--import', import.meta.resolve('tsx'), SCRIPT] : [SCRIPT];
-    const child = spawn(process.execPath, argv, {
+    const child = spawn(process.execPath, nodeArgs(SCRIPT), {
       stdio: ['pipe', 'pipe', 'inherit'],
       // Its own group, like every child: a terminal's signals go to the TUI,
       // which ends the spawner by closing its stdin.

@@ -7,12 +7,11 @@
 // it finds: one cheap extra call, and both families are captured either way.
 // The "N flow entries have been shown." summary goes to stderr and is dropped.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { threadId, Worker } from 'node:worker_threads';
 import type { ConntrackCounter, FlowCounts } from '../../core/parse/conntrack-count.js';
 import type { ParseIssue } from '../../core/types.js';
 import { DEFAULT_TIMEOUT_MS, run, spawnStream, type StreamEnd, type StreamHandle } from '../runner.js';
+import { ownScript } from '../own-script.js';
 import { emptyResult, isPermissionError, reasonOf, type SourceOptions, type SourceResult } from './common.js';
 
 const IPV6_ENTRY = /\bsrc=[0-9a-fA-F]*:[0-9a-fA-F:.]*\s/;
@@ -186,12 +185,7 @@ async function countStreaming(opts: { netns?: string; timeoutMs?: number }): Pro
   return { result: out, counts, issues, threadId };
 }
 
-const HERE = fileURLToPath(import.meta.url);
-const EXT = HERE.endsWith('.ts') ? '.ts' : '.js';
-// Next to this file (src/host/sources, or dist/host/sources as tsc writes it);
-// from the bundle dist/cli.js (scripts/bundle.mjs), in dist/host/sources.
-const BUNDLED = path.basename(HERE) === 'cli.js';
-const WORKER = new URL(BUNDLED ? './host/sources/conntrack-worker.js' : `./conntrack-worker${EXT}`, import.meta.url);
+const WORKER = ownScript(import.meta.url, 'conntrack-worker', './host/sources/conntrack-worker.js');
 
 export interface ConntrackCountJob {
   done: Promise<ConntrackCount>;
@@ -206,13 +200,13 @@ export interface ConntrackCountJob {
 export function countConntrackInWorker(opts: { netns?: string; timeoutMs?: number } = {}): ConntrackCountJob {
   let worker: Worker;
   try {
-    if (EXT === '.ts') {
+    if (WORKER.ts) {
       // From src (tests): tsx must be registered before the worker's module
       // loads (an `--import tsx` in execArgv comes too late for a worker's entry).
       const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-      const code = `import(${api}).then((m) => m.register()).then(() => import(${JSON.stringify(WORKER.href)}))`;
+      const code = `import(${api}).then((m) => m.register()).then(() => import(${JSON.stringify(WORKER.url.href)}))`;
       worker = new Worker(code, { eval: true, workerData: opts });
-    } else worker = new Worker(WORKER, { workerData: opts });
+    } else worker = new Worker(WORKER.url, { workerData: opts });
   } catch {
     return { done: countConntrackHere(opts), stop: () => {} };
   }
