@@ -294,15 +294,17 @@ function cpuTicks(pid: number): { self: number; children: number } {
   }
   let self = 0;
   let children = 0;
-  const walk = (p: number, ours: boolean) => {
+  // A process is ours when it is the TUI or a Node process whose parent is ours.
+  const walk = (p: number, parentOurs: boolean | null) => {
     const st = procStat(p);
     if (!st) return;
+    const ours = parentOurs === null || (parentOurs && st.comm === 'node');
     if (ours) self += st.self;
     else children += st.self;
     children += st.children;
-    for (const c of byParent.get(p) ?? []) walk(c, ours && st.comm === 'node' && procStat(c)?.comm === 'node');
+    for (const c of byParent.get(p) ?? []) walk(c, ours);
   };
-  walk(pid, true);
+  walk(pid, null);
   return { self, children };
 }
 const HZ = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
