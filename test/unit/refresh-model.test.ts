@@ -44,12 +44,17 @@ describe('IncrementalBuilder', () => {
 
   it('counters only: the join is carried over, the model equals a full rebuild', () => {
     const b = new IncrementalBuilder();
-    b.build(raw);
+    let prev = b.build(raw);
     for (let k = 1; k <= 3; k++) {
       const next = later(raw, k);
       const r = b.build(next);
       assert.equal(r.kind, 'counters');
       assert.deepStrictEqual(r.model, full(next));
+      // Only counters moved: the IPv4 ruleset was patched from the last parse (its line list kept), not parsed again.
+      const v4 = (s: typeof r.snapshot) => s.rulesets.find((x) => x.family === 4 && x.backend === 'nft')!;
+      assert.equal(v4(r.snapshot).lines, v4(prev.snapshot).lines);
+      assert.notEqual(v4(r.snapshot).tables, v4(prev.snapshot).tables);
+      prev = r;
     }
   });
 

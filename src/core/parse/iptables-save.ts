@@ -352,7 +352,7 @@ function noSpace(s: string): boolean {
 }
 
 /** Parse `[P:B]` at `pos`; returns counters and the index after `]`, or null. */
-function parseBracketCounters(s: string, pos: number): { counters: Counters; end: number } | null {
+export function parseBracketCounters(s: string, pos: number): { counters: Counters; end: number } | null {
   if (s.charCodeAt(pos) !== 91 /* [ */) return null;
   const colon = s.indexOf(':', pos + 1);
   if (colon === -1 || colon - pos - 1 > 20) return null;
@@ -582,7 +582,7 @@ export function parseIptablesS(text: string, opts: ParseSOptions): Ruleset {
 
 // ------------------------------------------------------------ serializing
 
-function chainSaveLine(name: string, policy: string, counters: Counters | null): string {
+export function chainSaveLine(name: string, policy: string, counters: Counters | null): string {
   return counters === null ? `:${name} ${policy}` : `:${name} ${policy} ${fmtCounters(counters)}`;
 }
 

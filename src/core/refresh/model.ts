@@ -4,7 +4,8 @@
 // checks it), doing only the work the new read calls for:
 //
 //  - rulesets are parsed with a RuleCache per file (an unchanged rule costs a
-//    Map lookup) and not at all when the text did not change;
+//    Map lookup), not at all when the text did not change, and patched from
+//    the last parse when only counters and `#` lines changed (iptables-patch);
 //  - every other source is parsed again only when its text changed;
 //  - flows can come from a FlowTable (conntrack events) instead of a dump;
 //  - the join (bridges, published ports, paths, provenance) is redone only
@@ -19,6 +20,7 @@ import { buildModel, snapshotFields } from '../model/build.js';
 import { flowsOfPort, indexFlows } from '../model/flows.js';
 import type { HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
 import { createRuleCache, parseIptablesSave, type RuleCache } from '../parse/iptables-save.js';
+import { patchCounters } from '../parse/iptables-patch.js';
 import { buildSnapshot } from '../snapshot.js';
 import type { CaptureFile, Flow, Link, ParseIssue, RawCapture, Rule, Ruleset, Snapshot } from '../types.js';
 
@@ -195,6 +197,13 @@ export class IncrementalBuilder {
   private parseRuleset(file: CaptureFile, text: string, family: 4 | 6, backend: 'nft' | 'legacy'): Parsed<Ruleset> {
     const memo = this.rulesetMemo.get(file);
     if (memo && memo.text === text) return memo;
+    // Most ticks only moved counters: patch the last parse (null: something else changed).
+    const patched = memo ? patchCounters(memo.text, memo.value, text, { family, backend }) : null;
+    if (patched) {
+      const p = { text, value: patched, issues: patched.issues };
+      this.rulesetMemo.set(file, p);
+      return p;
+    }
     let cache = this.ruleCaches.get(file);
     if (!cache) this.ruleCaches.set(file, (cache = createRuleCache()));
     const rs = parseIptablesSave(text, { family, backend, source: file, cache });
