@@ -14,6 +14,7 @@ import { findFindings } from '../../src/core/findings/index.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import type { RawCapture } from '../../src/core/types.js';
 import { readCaptureDir } from '../../src/host/capture-dir.js';
+import { findingsFingerprint } from '../../src/ui/present/findings-rows.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LAB = path.join(here, '../fixtures/lab/main');
@@ -86,6 +87,33 @@ describe('IncrementalBuilder', () => {
 
     r = b.build(later(lessDocker, 3, { 'iptables-save.txt': lessDocker.files['iptables-save.txt'], 'ip-link.json': '[]' }));
     assert.equal(r.kind, 'full');
+  });
+
+  it('sysctl.txt: a new nf_conntrack_count alone carries the join (and shows), another setting forces a full one', () => {
+    const sysctl = (count: number, brnf = 1) =>
+      `net.bridge.bridge-nf-call-iptables = ${brnf}\nnet.ipv4.ip_forward = 1\nnet.netfilter.nf_conntrack_max = 262144\nnet.netfilter.nf_conntrack_count = ${count}\n`;
+    const b = new IncrementalBuilder();
+    const with0 = later(raw, 0, { 'sysctl.txt': sysctl(1824) });
+    const m0 = b.build(with0);
+    assert.equal(m0.kind, 'full');
+    const next = later(raw, 1, { 'sysctl.txt': sysctl(1900) });
+    let r = b.build(next);
+    assert.equal(r.kind, 'counters', 'a resync that only moved the conntrack count');
+    assert.deepStrictEqual(r.model, full(next));
+    assert.equal(r.model.sysctls?.['net.netfilter.nf_conntrack_count'], '1900');
+    assert.equal(joinRootOf(r.model), m0.model);
+    const brnfOff = later(raw, 2, { 'sysctl.txt': sysctl(1900, 0) });
+    r = b.build(brnfOff);
+    assert.equal(r.kind, 'full', 'bridge-nf-call-iptables changed');
+    assert.deepStrictEqual(r.model, full(brnfOff));
+  });
+
+  it('findings fingerprint ignores the conntrack count, not the other settings', () => {
+    const m = full(later(raw, 0, { 'sysctl.txt': 'net.bridge.bridge-nf-call-iptables = 1\nnet.netfilter.nf_conntrack_count = 5\n' }));
+    const moved = { ...m, sysctls: { ...m.sysctls, 'net.netfilter.nf_conntrack_count': '6' } };
+    const off = { ...m, sysctls: { ...m.sysctls, 'net.bridge.bridge-nf-call-iptables': '0' } };
+    assert.equal(findingsFingerprint(moved), findingsFingerprint(m));
+    assert.notEqual(findingsFingerprint(off), findingsFingerprint(m));
   });
 
   it('flows from a FlowTable: events, then a flows-only build, equal a full rebuild', () => {

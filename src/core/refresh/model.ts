@@ -79,6 +79,19 @@ interface JoinInputs {
 // Files whose text, when unchanged, leaves the join unchanged.
 const JOIN_FILES: CaptureFile[] = ['containers.json', 'networks.json', 'docker-proxy.txt', 'container-ifaces.json', 'ip-addr.json', 'sysctl.txt'];
 
+/**
+ * sysctl.txt as far as the join cares: without nf_conntrack_count, a gauge
+ * that moves with every connection. It is read with every conntrack resync,
+ * and while it counted as a join input each resync of a busy host (every
+ * 5 minutes, and after every lost-events overflow) rebuilt the whole join
+ * and findings (~1 s on the UI thread of a 20,000-rule host). The carried
+ * model still shows the new count (snapshotFields takes the new sysctls);
+ * nothing in the join or the findings reads it.
+ */
+export function joinedSysctls(text: string | undefined): string | undefined {
+  return text?.replace(/^net\.netfilter\.nf_conntrack_count\s*=.*$/m, '');
+}
+
 function sameRulesets(a: readonly Ruleset[], b: readonly Ruleset[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
@@ -240,7 +253,7 @@ export class IncrementalBuilder {
     const t1 = this.now();
     const inputs: JoinInputs = {
       rulesets: snap.rulesets,
-      texts: Object.fromEntries(JOIN_FILES.map((f) => [f, raw.files[f]])),
+      texts: Object.fromEntries(JOIN_FILES.map((f) => [f, f === 'sysctl.txt' ? joinedSysctls(raw.files[f]) : raw.files[f]])),
       linkShape: linkShape(snap.links),
       unavailable: JSON.stringify(raw.meta.unavailable),
       flowsFromTable: !!flows,
