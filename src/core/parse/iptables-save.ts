@@ -43,6 +43,7 @@ import type {
   Table,
 } from '../types.js';
 import { cut, parseRuleText } from './iptables-tokens.js';
+import { ownString } from './own-string.js';
 import type { ParseRuleResult } from './iptables-tokens.js';
 
 export { parseRuleText, quoteArg, tokenize } from './iptables-tokens.js';
@@ -87,6 +88,8 @@ export class RuleCache {
   // the garbage collector ~40,000 objects a second that would each live one
   // refresh (long enough to be promoted, then die in the old generation).
   private oldMade: Array<Made | null> = [];
+  // Chain names as first seen: few (one per chain), kept for the cache's life.
+  private readonly names = new Map<string, string>();
   private nextMade: Array<Made | null> = [];
   private hit = -1;
 
@@ -120,7 +123,8 @@ export class RuleCache {
     const r = this.oldResult[j] as ParseRuleResult;
     this.rd = j + 1;
     this.hit = j;
-    this.nextText.push(text);
+    // The text as first seen, not this dump's copy of it (see canonical()).
+    this.nextText.push(this.oldText[j] as string);
     this.nextResult.push(r);
     this.nextMade.push(null);
     return r;
@@ -131,6 +135,32 @@ export class RuleCache {
     this.nextText.push(text);
     this.nextResult.push(r);
     this.nextMade.push(null);
+  }
+
+  /**
+   * The text of the last get()/set() as the cache keeps it. A string cut out
+   * of a dump (slice) is, in V8, a view that keeps the whole dump alive; a
+   * rule made on a later refresh (its counters moved) and then left alone
+   * for hours kept that refresh's 2 MB dump for hours. Rules hold this
+   * string instead: the first dump's view, or a copy (see detached()).
+   */
+  canonical(): string {
+    return this.nextText[this.nextText.length - 1] as string;
+  }
+
+  /**
+   * A text this cache has not seen, made safe to keep: after the first parse
+   * (whose dump its rules keep anyway) a copy that holds only itself.
+   */
+  detached(text: string): string {
+    return this.oldText.length === 0 ? text : ownString(text);
+  }
+
+  /** A chain name as first seen (names cut from later dumps would keep those dumps). */
+  name(s: string): string {
+    let n = this.names.get(s);
+    if (n === undefined) this.names.set(s, (n = this.oldText.length === 0 ? s : ownString(s)));
+    return n;
   }
 
   /** What the text of the last get() made in the previous parse (null after a miss). */
@@ -261,8 +291,14 @@ class Builder {
     const cache = this.opts.cache;
     let r = cache?.get(text);
     if (r === undefined) {
+      if (cache) text = cache.detached(text);
       r = parseRuleText(text, { countersOption: this.countersInText });
       cache?.set(text, r);
+    }
+    if (cache) {
+      // What a rule keeps must not be a view into this dump (RuleCache.canonical).
+      text = cache.canonical();
+      chainName = cache.name(chainName);
     }
     if (!r.ok) {
       this.unknown(lineNo, lineText, `malformed rule: ${r.error}`);
