@@ -90,9 +90,9 @@ export function liveFeeds(opts: SourceFlags): Feeds {
  * Docker events, and builds the model incrementally.
  */
 export function liveSource(opts: SourceFlags, intervalMs = 2000): { load: Loader; feeds: Feeds; engine: RefreshEngine } {
-  // Flows from conntrack events reach the screen once per refresh interval
-  // (not every 500 ms): each update redraws the views, and on a busy host
-  // that was two extra full rebuilds of the overview a second.
+  // Flows from conntrack events reach the screen with each tick's build, and
+  // on their own every interval only while ticks do not come (refresh.ts):
+  // each update redraws the views.
   const engine = new RefreshEngine({ netns: opts.netns, dockerHost: opts.dockerHost, flushMs: Math.max(500, intervalMs) });
   let last: Sample | null = null;
   return {

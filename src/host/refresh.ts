@@ -19,8 +19,11 @@
 //   sysctl, legacy at start and with every conntrack resync (iptables-legacy-save:
 //   iptables       two processes a tick saved on hosts that do not use it)
 //
-// Between ticks, conntrack events are applied every flushMs and a
-// flows-only model is handed out (counters and rates untouched).
+// Every tick applies the conntrack events buffered since the last one. Only
+// when ticks stop coming (paused, failing, a slow read) are events applied
+// every flushMs on their own, as a flows-only model (counters and rates
+// untouched): while ticks run, a separate flush was a second build and a
+// second frame every interval under traffic, and keys waited behind both.
 import { FlowTable } from '../core/flows/table.js';
 import { parseConntrack } from '../core/parse/conntrack.js';
 import { IncrementalBuilder, type BuildResult } from '../core/refresh/model.js';
@@ -36,7 +39,7 @@ export interface RefreshOptions {
   timeoutMs?: number;
   /** Full conntrack re-read at least this often (ms). Default 60 s. */
   resyncMs?: number;
-  /** How often buffered conntrack events are applied between ticks (ms). Default 500. */
+  /** How often buffered conntrack events are applied when no tick has applied them lately (ms). Default 500. */
   flushMs?: number;
   /** Clock (ms), for tests. */
   now?: () => number;
@@ -95,6 +98,8 @@ export class RefreshEngine {
   private lastTick: { files: RawCapture['files']; unavailable: string; tableVersion: number; result: BuildResult } | null = null;
   private readonly resyncMs: number;
   private readonly flushMs: number;
+  /** When a tick last applied the buffered events (engine clock). */
+  private drainedAt = -Infinity;
   private readonly now: () => number;
 
   constructor(private readonly opts: RefreshOptions = {}) {
@@ -185,6 +190,7 @@ export class RefreshEngine {
       this.resyncing = false;
     }
     this.drain();
+    this.drainedAt = this.now();
     this.first = false;
 
     const raw: RawCapture = {
@@ -250,13 +256,24 @@ export class RefreshEngine {
   }
 
   /**
+   * flush(), unless a tick applied the events lately (within two flush
+   * periods: a tick's read takes a while, and timers drift): the next tick
+   * brings them with its counters, in one build and one frame.
+   */
+  flushBetweenTicks(): BuildResult | null {
+    if (this.now() - this.drainedAt < 2 * this.flushMs) return null;
+    return this.flush();
+  }
+
+  /**
    * Follow `conntrack -E` until the signal aborts, restarting it with backoff
-   * when it ends, and hand out flows-only models every flushMs. Never rejects;
-   * a failing stream is reported through onError (null when it works again).
+   * when it ends, and hand out flows-only models every flushMs while no tick
+   * applies the events (flushBetweenTicks). Never rejects; a failing stream
+   * is reported through onError (null when it works again).
    */
   async followFlows(onBuild: (r: BuildResult) => void, signal: AbortSignal, onError?: (msg: string | null) => void): Promise<void> {
     const timer = setInterval(() => {
-      const r = this.flush();
+      const r = this.flushBetweenTicks();
       if (r) onBuild(r);
     }, this.flushMs);
     let delay = 1000;

@@ -79,6 +79,34 @@ describe('RefreshEngine read plan', () => {
     }
   });
 
+  it('conntrack events wait for the next tick while ticks come (one build and frame a tick), and are flushed alone when ticks stop', async () => {
+    let now = 0;
+    const h = fakeHost(raw);
+    const e = new RefreshEngine({ read: h.read, now: () => now, resyncMs: 3_600_000, flushMs: 1000 });
+    (e as unknown as { streaming: boolean }).streaming = true;
+    await e.tick();
+    const listed = await e.tick(); // flows read
+    const base = listed.snapshot.flows?.length ?? 0;
+    assert.ok(base > 0);
+    const event = (n: number) => `    [NEW] tcp      6 120 SYN_SENT src=198.51.100.${n} dst=198.51.100.1 sport=${41000 + n} dport=8080 [UNREPLIED] src=172.17.0.2 dst=198.51.100.${n} sport=80 dport=${41000 + n}`;
+    now += 1000;
+    await e.tick();
+    e.pushEventLine(event(21));
+    now += 600;
+    assert.equal(e.flushBetweenTicks(), null, 'a tick applied events 0.6 s ago: the next one brings these');
+    now += 400;
+    const t = await e.tick();
+    assert.equal(t.snapshot.flows?.length, base + 1, 'the tick applied the buffered event');
+    e.pushEventLine(event(22));
+    now += 1500;
+    assert.equal(e.flushBetweenTicks(), null);
+    now += 1000; // 2.5 flush periods without a tick (paused, failing or slow)
+    const f = e.flushBetweenTicks();
+    assert.ok(f, 'flushed on its own');
+    assert.equal(f.snapshot.flows?.length, base + 2);
+    assert.equal(e.flushBetweenTicks(), null, 'nothing left to apply');
+  });
+
   it('after a tick whose rules changed, the next tick re-reads addresses and proxies, once', async () => {
     const h = fakeHost(raw);
     // A stream is "running" and resyncs are far apart: only the plan decides.
