@@ -43,7 +43,7 @@ import type {
   Table,
 } from '../types.js';
 import { cut, parseRuleText } from './iptables-tokens.js';
-import { ownString } from './own-string.js';
+import { detach } from './intern.js';
 import type { ParseRuleResult } from './iptables-tokens.js';
 
 export { parseRuleText, quoteArg, tokenize } from './iptables-tokens.js';
@@ -142,7 +142,7 @@ export class RuleCache {
    * of a dump (slice) is, in V8, a view that keeps the whole dump alive; a
    * rule made on a later refresh (its counters moved) and then left alone
    * for hours kept that refresh's 2 MB dump for hours. Rules hold this
-   * string instead: the first dump's view, or a copy (see detached()).
+   * string instead: the first dump's view, or a copy (intern.ts detach).
    */
   canonical(): string {
     return this.nextText[this.nextText.length - 1] as string;
@@ -153,13 +153,13 @@ export class RuleCache {
    * (whose dump its rules keep anyway) a copy that holds only itself.
    */
   detached(text: string): string {
-    return this.oldText.length === 0 ? text : ownString(text);
+    return this.oldText.length === 0 ? text : detach(text);
   }
 
   /** A chain name as first seen (names cut from later dumps would keep those dumps). */
   name(s: string): string {
     let n = this.names.get(s);
-    if (n === undefined) this.names.set(s, (n = this.oldText.length === 0 ? s : ownString(s)));
+    if (n === undefined) this.names.set(s, (n = this.oldText.length === 0 ? s : detach(s)));
     return n;
   }
 
