@@ -2,6 +2,13 @@
 import type { ParseIssue } from '../types.js';
 import { cutText } from './json-util.js';
 
+/**
+ * A gauge, not a setting: the conntrack table's current size moves with every
+ * connection. Nothing judged from the sysctls (model, findings) reads it, so
+ * whatever is cached on them leaves it out.
+ */
+export const CONNTRACK_COUNT = 'net.netfilter.nf_conntrack_count';
+
 export function parseSysctl(text: string, source = 'sysctl.txt'): { values: Record<string, string>; issues: ParseIssue[] } {
   const values: Record<string, string> = {};
   const issues: ParseIssue[] = [];

@@ -21,6 +21,7 @@ import { flowsOfPort, indexFlows } from '../model/flows.js';
 import type { HostModel, PathRule, PublishedPort, RuleRef } from '../model/types.js';
 import { createRuleCache, parseIptablesSave, type RuleCache } from '../parse/iptables-save.js';
 import { patchCounters } from '../parse/iptables-patch.js';
+import { CONNTRACK_COUNT } from '../parse/sysctl.js';
 import { buildSnapshot } from '../snapshot.js';
 import type { CaptureFile, Flow, Link, ParseIssue, RawCapture, Rule, Ruleset, Snapshot } from '../types.js';
 
@@ -89,7 +90,7 @@ const JOIN_FILES: CaptureFile[] = ['containers.json', 'networks.json', 'docker-p
  * nothing in the join or the findings reads it.
  */
 export function joinedSysctls(text: string | undefined): string | undefined {
-  return text?.replace(/^net\.netfilter\.nf_conntrack_count\s*=.*$/m, '');
+  return text?.split('\n').filter((l) => !l.startsWith(`${CONNTRACK_COUNT} =`)).join('\n');
 }
 
 function sameRulesets(a: readonly Ruleset[], b: readonly Ruleset[]): boolean {

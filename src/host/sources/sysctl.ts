@@ -4,6 +4,7 @@
 // keys are absent when br_netfilter is not loaded), forwarding, and the
 // conntrack table's size. `sysctl -e` skips keys the kernel does not have.
 
+import { CONNTRACK_COUNT } from '../../core/parse/sysctl.js';
 import { run } from '../runner.js';
 import { emptyResult, isPermissionError, reasonOf, type SourceOptions, type SourceResult } from './common.js';
 
@@ -13,7 +14,7 @@ export const SYSCTL_KEYS = [
   'net.ipv4.ip_forward',
   'net.ipv6.conf.all.forwarding',
   'net.netfilter.nf_conntrack_max',
-  'net.netfilter.nf_conntrack_count',
+  CONNTRACK_COUNT,
 ];
 
 export async function readSysctl(opts: SourceOptions = {}): Promise<SourceResult> {

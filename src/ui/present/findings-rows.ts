@@ -4,7 +4,7 @@
 // colours are the theme's status tokens.
 import { fixText } from '../../core/findings/format.js';
 import type { Finding, Severity } from '../../core/findings/types.js';
-import { joinedSysctls } from '../../core/refresh/model.js';
+import { CONNTRACK_COUNT } from '../../core/parse/sysctl.js';
 import type { HostModel } from '../../core/model/types.js';
 import type { Token } from '../theme/schema.js';
 import { cell, searchText, type Cell, type Column, type Row } from './rows.js';
@@ -42,12 +42,13 @@ export function worst(list: readonly Finding[] | undefined): Severity | null {
 /**
  * What findings depend on, as text: rule texts and chain policies, bridges,
  * containers, bindings, the host's addresses, sysctls (but the live
- * nf_conntrack_count, see joinedSysctls). Counters, flows and
+ * CONNTRACK_COUNT gauge). Counters, flows and
  * rates are left out, so a refresh that changed only those reuses the last
  * findings instead of running the pass again.
  */
 export function findingsFingerprint(m: HostModel): string {
-  const parts: string[] = [String(m.dockerKnown), joinedSysctls(m.sysctls === null ? undefined : Object.entries(m.sysctls).map(([k, v]) => `${k} = ${v}`).join('\n')) ?? 'null'];
+  const sysctls = m.sysctls && Object.entries(m.sysctls).filter(([k]) => k !== CONNTRACK_COUNT);
+  const parts: string[] = [String(m.dockerKnown), JSON.stringify(sysctls)];
   for (const f of m.families) parts.push(`F${f.family}/${f.backend}/${f.layout}/${f.forwardPolicy}/${f.swarm}/${f.backends.join(',')}`);
   for (const rs of m.rulesets) {
     parts.push(`R${rs.family}/${rs.backend}`);
