@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createRuleCache, parseIptablesSave, type Ruleset } from '../../src/core/parse/iptables-save.js';
+import { createRuleCache, parseIptablesSave } from '../../src/core/parse/iptables-save.js';
+import type { Ruleset } from '../../src/core/types.js';
 // @ts-expect-error plain JS helper
 import { rulesText } from '../../scripts/bench.d/gen.mjs';
 
