@@ -345,6 +345,24 @@ const selectedLine = (s: string) => s.split('\n').findIndex((l) => l.startsWith(
 type TuiFig = { firstFrame: number | null; idle: { self: number; withChildren: number } | null; rss: number; keys: number[]; polled?: number[]; pollMs: number; busy?: { self: number; withChildren: number } | null; settledMs?: number; error?: string };
 
 /**
+ * Press Down/Up n times at random points of the refresh cycle; `press` sends
+ * one key and resolves with the ms until the selection moved (null: no new
+ * frame within 5 s). Stops after three unanswered presses in a row at start.
+ */
+async function pressKeys(n: number, press: (key: string, row: number) => Promise<number | null>): Promise<number[]> {
+  const got: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (got.length === 0 && i >= 3) break; // not answering keys at all: stop pressing
+    const key = i % 10 < 5 ? 'Down' : 'Up';
+    const ms = await press(key, selectedLine(capture()));
+    if (ms === null) log(`key ${key}: no new frame within 5 s`);
+    else got.push(ms);
+    await sleep(150 + Math.random() * 300);
+  }
+  return got;
+}
+
+/**
  * Figure 7: key presses sent through a tmux control-mode client, each timed
  * until the screen shows the selection moved. The screen is captured only
  * when the pane has produced output (tmux's %output notifications), so the
@@ -367,15 +385,11 @@ async function keysNotified(n: number): Promise<number[]> {
     }
     if (out) onOutput?.();
   });
-  const got: number[] = [];
   try {
     await sleep(500);
-    for (let i = 0; i < n; i++) {
-      if (got.length === 0 && i >= 3) break; // not answering keys at all: stop pressing
-      const row = selectedLine(capture());
-      const key = i % 10 < 5 ? 'Down' : 'Up';
+    return await pressKeys(n, (key, row) => {
       const t = performance.now();
-      const ms = await new Promise<number | null>((resolve) => {
+      return new Promise<number | null>((resolve) => {
         const timer = setTimeout(() => {
           onOutput = null;
           resolve(null);
@@ -390,24 +404,16 @@ async function keysNotified(n: number): Promise<number[]> {
         };
         cm.stdin.write(`send-keys -t ${TMUX} ${key}\n`);
       });
-      if (ms === null) log(`key ${key}: no new frame within 5 s`);
-      else got.push(ms);
-      await sleep(150 + Math.random() * 300); // land at random points of the refresh cycle
-    }
+    });
   } finally {
     cm.stdin.end();
     cm.kill();
   }
-  return got;
 }
 
 /** Figure 7 as first measured: send-keys, then capture-pane in a loop until the selection moved. */
-async function keysPolled(n: number, polls: number[]): Promise<number[]> {
-  const got: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = selectedLine(capture());
-    if (got.length === 0 && i >= 3) break;
-    const key = i % 10 < 5 ? 'Down' : 'Up';
+function keysPolled(n: number, polls: number[]): Promise<number[]> {
+  return pressKeys(n, async (key, row) => {
     const t = performance.now();
     tmux('send-keys', '-t', TMUX, key);
     while (performance.now() - t < 5000) {
@@ -415,14 +421,10 @@ async function keysPolled(n: number, polls: number[]): Promise<number[]> {
       const s = capture();
       polls.push(performance.now() - p0);
       const r = selectedLine(s);
-      if (r !== row && r >= 0) {
-        got.push(performance.now() - t);
-        break;
-      }
+      if (r !== row && r >= 0) return performance.now() - t;
     }
-    await sleep(150 + Math.random() * 300);
-  }
-  return got;
+    return null;
+  });
 }
 
 /** tuiFigures, but a TUI that dies or hangs gives a row saying so instead of ending the run. */
